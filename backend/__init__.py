@@ -1,0 +1,51 @@
+"""GridPatrol (网格巡查) API and PWA server: `create_app` builds the Flask application."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .settings import Settings
+
+__version__ = "0.1.0"
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, static_folder=None)
+    app.config.update(
+        GRIDPATROL=settings,
+        SECRET_KEY=settings.secret_key,
+        DATABASE_URL=settings.database_url,
+        MAX_CONTENT_LENGTH=settings.max_content_length,
+        JSON_AS_ASCII=False,
+        API_TITLE="GridPatrol 网格巡查 API",
+        API_VERSION=__version__,
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="/api/docs/assets/",
+    )
+    app.json.ensure_ascii = False
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if settings.trusted_proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies,
+                                x_host=settings.trusted_proxies)
+
+    from .context import authenticate_request
+    from .errors import register_error_handlers
+    from .extensions.api import Api
+    from .extensions.database import Database
+    from .resources import register_resources
+    from .web import register_web
+
+    Database().init_app(app)
+    register_error_handlers(app)
+    app.before_request(authenticate_request)
+    api = Api(app)  # one Api per app: tests build apps on both databases in one process
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    register_resources(api)
+    register_web(app)
+    return app

@@ -1,0 +1,34 @@
+"""The signed-in user of the current request, authenticated once before every /api/v1 handler."""
+from __future__ import annotations
+
+from flask import current_app, g, request
+
+from .errors import Unauthorized
+from .extensions.database import get_session
+from .models import User
+from .security import decode_access_token
+
+# Endpoints reachable without a token; everything else under /api/v1 requires one (deny by default).
+PUBLIC_ENDPOINTS = {"auth.login", "auth.refresh", "auth.logout", "config.get_config"}
+
+
+def authenticate_request() -> None:
+    if not request.path.startswith("/api/v1/") or request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+        return
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        raise Unauthorized()
+    claims = decode_access_token(current_app.config["SECRET_KEY"], header[7:].strip())
+    user = get_session().get(User, int(claims["sub"]))
+    # A token issued before the last password change, or for a deactivated user, is no longer valid.
+    if user is None or not user.active or claims["iat"] < int(user.password_changed_at.timestamp()):
+        raise Unauthorized("invalid_token")
+    g.user = user
+
+
+def current_user() -> User:
+    return g.user
+
+
+def client_addr() -> str | None:
+    return request.remote_addr

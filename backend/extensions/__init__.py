@@ -1,0 +1,1 @@
+"""Framework pieces configured once: the database, the API and its blueprints."""

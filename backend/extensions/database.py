@@ -1,0 +1,120 @@
+"""Engines for SpatiaLite (embedded default) and PostGIS (production), and the per-request session."""
+from __future__ import annotations
+
+import os
+import sqlite3
+
+# pyproj must be loaded before the first SpatiaLite connection. mod_spatialite pulls in the system libproj,
+# pyproj its own copy; when the system copy loads first, both run the same exit destructors and the process
+# aborts at exit ("double free" in osgeo::proj::common::UnitOfMeasure::~UnitOfMeasure).
+import pyproj  # noqa: F401  (imported for its load order)
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, scoped_session, sessionmaker
+
+SPATIALITE_MODULE = os.environ.get("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
+
+
+def sqlite_dbapi_module():
+    """The sqlite3 module to use: the standard one if it can load extensions, else pysqlite3."""
+    if hasattr(sqlite3.Connection, "enable_load_extension"):
+        return sqlite3
+    try:
+        import pysqlite3.dbapi2 as pysqlite3  # type: ignore[import-not-found]
+    except ImportError as exc:  # pragma: no cover - depends on the platform
+        raise RuntimeError(
+            "This Python's sqlite3 cannot load SpatiaLite; install pysqlite3-binary (pip) on Linux x86_64"
+        ) from exc
+    return pysqlite3
+
+
+def _postgres_driver() -> str:
+    try:
+        import psycopg  # noqa: F401
+
+        return "postgresql+psycopg"
+    except ImportError:
+        return "postgresql+psycopg2"
+
+
+def database_kind(engine: Engine) -> str:
+    return "postgis" if engine.dialect.name == "postgresql" else "spatialite"
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    """Create an engine for a `sqlite:///file` (SpatiaLite) or `postgresql://` (PostGIS) URL."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            os.makedirs(os.path.dirname(os.path.abspath(parsed.database)), exist_ok=True)
+        engine = create_engine(
+            parsed.set(drivername="sqlite+pysqlite"),
+            module=sqlite_dbapi_module(),
+            connect_args={"timeout": 30, "check_same_thread": False},
+            **kwargs,
+        )
+        event.listen(engine, "connect", _on_sqlite_connect)
+        # BEGIN IMMEDIATE: one writer at a time, so the audit hash chain never forks and a read-then-write
+        # transaction never fails half-way with SQLITE_BUSY_SNAPSHOT.
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername=_postgres_driver())
+        return create_engine(parsed, pool_pre_ping=True, **kwargs)
+    raise ValueError(f"Unsupported DATABASE_URL {url!r}: use sqlite:///path or postgresql://user@host/db")
+
+
+def _on_sqlite_connect(dbapi_conn, _record) -> None:
+    dbapi_conn.isolation_level = None  # let the "begin" listener issue BEGIN IMMEDIATE itself
+    dbapi_conn.enable_load_extension(True)
+    dbapi_conn.load_extension(SPATIALITE_MODULE)
+    dbapi_conn.enable_load_extension(False)
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys = ON")
+    cur.execute("PRAGMA journal_mode = WAL")
+    cur.execute("PRAGMA synchronous = NORMAL")
+    cur.execute("PRAGMA busy_timeout = 30000")
+    if not cur.execute("PRAGMA main.table_info(geometry_columns)").fetchall():
+        # WGS84 mode only loads the WGS-84 reference systems: fast, and all we store.
+        cur.execute("SELECT InitSpatialMetaData(1, 'WGS84')")
+    cur.close()
+
+
+class Database:
+    """Holds the engine and a session scoped to the Flask app context."""
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self.session: scoped_session[Session] | None = None
+
+    def init_app(self, app) -> None:
+        self.engine = make_engine(app.config["DATABASE_URL"])
+        factory = sessionmaker(bind=self.engine, expire_on_commit=False)
+        self.session = scoped_session(factory, scopefunc=_app_context_id)
+        app.extensions["gridpatrol_db"] = self
+
+        @app.teardown_appcontext
+        def _remove_session(_exc):
+            self.session.remove()
+
+    @property
+    def kind(self) -> str:
+        return database_kind(self.engine)
+
+
+def _app_context_id() -> int:
+    from flask import g
+
+    return id(g._get_current_object())
+
+
+def get_db() -> Database:
+    from flask import current_app
+
+    return current_app.extensions["gridpatrol_db"]
+
+
+def get_session() -> Session:
+    """The session of the current request (or CLI command)."""
+    return get_db().session()

@@ -1,0 +1,65 @@
+"""User-facing messages in zh-CN (default) and English, chosen by Accept-Language."""
+from __future__ import annotations
+
+from flask import has_request_context, request
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # code: (zh-CN, en)
+    "bad_request": ("请求格式不正确", "The request is malformed"),
+    "validation_error": ("提交的内容有误，请检查标出的字段", "Some fields are invalid; see details"),
+    "unauthorized": ("请先登录", "Please sign in"),
+    "token_expired": ("登录已过期，请重新登录", "Your session has expired; please sign in again"),
+    "invalid_token": ("登录凭证无效，请重新登录", "Invalid credentials token; please sign in again"),
+    "invalid_credentials": ("用户名或密码错误", "Wrong username or password"),
+    "account_locked": (
+        "登录失败次数过多，账号已锁定，请于 {until} 后再试",
+        "Too many failed sign-ins; the account is locked until {until}",
+    ),
+    "invalid_refresh_token": ("登录已失效，请重新输入密码", "Your session has ended; please enter your password again"),
+    "forbidden": ("您没有权限执行此操作", "You are not allowed to do this"),
+    "not_found": ("未找到请求的内容", "Not found"),
+    "method_not_allowed": ("不支持该请求方法", "Method not allowed"),
+    "conflict": ("与已有数据冲突", "Conflicts with existing data"),
+    "duplicate": ("{field} 已存在：{value}", "{field} already exists: {value}"),
+    "precondition_failed": ("数据已被他人修改，请刷新后重试", "The data was changed by someone else; reload and retry"),
+    "precondition_required": ("修改前请提供 If-Match 版本标记", "An If-Match header is required to change this"),
+    "payload_too_large": ("上传内容过大", "The upload is too large"),
+    "unsupported_media_type": ("不支持的内容类型", "Unsupported content type"),
+    "too_many_requests": ("请求过于频繁", "Too many requests"),
+    "internal_error": ("服务器内部错误，请稍后重试", "Internal server error; please retry later"),
+    "password_too_short": ("密码至少需要 {min} 个字符", "The password must have at least {min} characters"),
+    "password_is_username": ("密码不能与用户名相同", "The password must not be the username"),
+    "password_wrong": ("当前密码不正确", "The current password is wrong"),
+    "user_has_no_role": ("用户至少需要一个角色", "A user needs at least one role"),
+    "supervisor_needs_village": ("村执法监督员必须指定所属村", "A village supervisor needs a village"),
+    "department_role_needs_department": ("部门联络员必须指定所属部门", "A department liaison needs a department"),
+    "not_a_village": ("指定的区域不是行政村", "The given area is not a village"),
+    "squad_area_kind": ("中队只能分配片区或网格", "A squad can only be assigned zones and grids"),
+    "cannot_deactivate_self": ("不能停用自己的账号", "You cannot deactivate your own account"),
+    "invalid_parent": ("上级区域不存在或类型不符", "The parent area does not exist or has the wrong kind"),
+    "import_rejected": (
+        "文件中有 {count} 个要素无效，未导入任何内容",
+        "{count} features are invalid; nothing was imported",
+    ),
+    "no_features": ("文件中没有可导入的要素", "The file has no features to import"),
+    "file_required": ("请上传文件（字段名 file）", "Upload a file (field name: file)"),
+    "point_not_found": ("该位置不在任何可见区域内", "That point is in no area you may see"),
+}
+
+
+def wants_english() -> bool:
+    if not has_request_context():
+        return False
+    best = request.accept_languages.best_match(["zh-CN", "zh", "en"], default="zh-CN")
+    return best == "en"
+
+
+def message(code: str, **params) -> str:
+    zh, en = MESSAGES.get(code, MESSAGES["bad_request"])
+    text = en if wants_english() else zh
+    return text.format(**params) if params else text
+
+
+def pick(zh: str, en: str) -> str:
+    """Choose between two texts supplied by a lower layer (e.g. geo validation)."""
+    return en if wants_english() else zh

@@ -1,0 +1,10 @@
+"""All models, imported here so Alembic and the app see one metadata."""
+from .audit import GENESIS_HASH, AuditEntry
+from .base import Base, utcnow
+from .org import AREA_KINDS, Area, Department, Squad, squad_areas
+from .users import ROLES, LoginAttempt, LoginLock, RefreshToken, User, UserRole
+
+__all__ = [
+    "AREA_KINDS", "ROLES", "GENESIS_HASH", "Area", "AuditEntry", "Base", "Department", "LoginAttempt",
+    "LoginLock", "RefreshToken", "Squad", "User", "UserRole", "squad_areas", "utcnow",
+]

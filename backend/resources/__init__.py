@@ -1,0 +1,17 @@
+"""HTTP resources, one package per resource (routes.py + schemas.py)."""
+from __future__ import annotations
+
+
+def register_resources(api) -> None:
+    from .areas.routes import blp as areas
+    from .audit.routes import blp as audit
+    from .auth.routes import blp as auth
+    from .config.routes import blp as config
+    from .departments.routes import blp as departments
+    from .health.routes import blp as health
+    from .me.routes import blp as me
+    from .squads.routes import blp as squads
+    from .users.routes import blp as users
+
+    for blueprint in (health, config, auth, me, areas, users, squads, departments, audit):
+        api.register_blueprint(blueprint)

@@ -1,0 +1,55 @@
+"""GET /api/v1/audit: the trace of every change (commanders and admins)."""
+from __future__ import annotations
+
+import json
+
+import marshmallow as ma
+from sqlalchemy import func, select
+
+from ...context import current_user
+from ...errors import Forbidden
+from ...extensions.api import Blueprint, Schema
+from ...extensions.database import get_session
+from ...models import AuditEntry
+from ...policies import sees_everything
+
+blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit", description="Audit log (全程留痕)")
+
+
+class AuditQuerySchema(Schema):
+    entity = ma.fields.Str()
+    entity_id = ma.fields.Str()
+    actor = ma.fields.Int()
+    action = ma.fields.Str()
+
+
+class AuditEntrySchema(Schema):
+    id = ma.fields.Int()
+    at = ma.fields.DateTime()
+    actor_id = ma.fields.Int(allow_none=True)
+    actor_username = ma.fields.Str(allow_none=True)
+    action = ma.fields.Str()
+    entity = ma.fields.Str()
+    entity_id = ma.fields.Str(allow_none=True)
+    summary = ma.fields.Function(lambda e: json.loads(e.summary))
+    client_addr = ma.fields.Str(allow_none=True)
+    row_hash = ma.fields.Str()
+
+
+@blp.route("")
+@blp.arguments(AuditQuerySchema, location="query")
+@blp.response(200, AuditEntrySchema(many=True))
+@blp.paginate(page_size=100, max_page_size=1000)
+def list_audit(query, pagination_parameters):
+    """Newest first."""
+    if not sees_everything(current_user()):
+        raise Forbidden()
+    session = get_session()
+    stmt = select(AuditEntry)
+    for key, column in (("entity", AuditEntry.entity), ("entity_id", AuditEntry.entity_id),
+                        ("actor", AuditEntry.actor_id), ("action", AuditEntry.action)):
+        if key in query:
+            stmt = stmt.where(column == query[key])
+    pagination_parameters.item_count = session.scalar(select(func.count()).select_from(stmt.subquery()))
+    page, size = pagination_parameters.page, pagination_parameters.page_size
+    return session.scalars(stmt.order_by(AuditEntry.id.desc()).limit(size).offset((page - 1) * size)).all()

@@ -1,0 +1,64 @@
+"""Passwords (argon2), access tokens (JWT) and refresh tokens (random, stored hashed)."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta, timezone
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from .errors import BadRequest, Unauthorized
+
+MIN_PASSWORD_LENGTH = 10
+_hasher = PasswordHasher()
+# Verifying against this when the user does not exist keeps the timing of both failures alike.
+_DUMMY_HASH = _hasher.hash("not-a-real-password-0")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def check_password_rules(username: str, password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise BadRequest("password_too_short", details={"fields": {"password": "too_short"}}, min=MIN_PASSWORD_LENGTH)
+    if password.strip().lower() == username.strip().lower():
+        raise BadRequest("password_is_username", details={"fields": {"password": "equals_username"}})
+
+
+def issue_access_token(secret: str, user_id: int, ttl_s: int, now: datetime | None = None) -> str:
+    now = now or datetime.now(timezone.utc)
+    claims = {"sub": str(user_id), "iat": int(now.timestamp()), "exp": int((now + timedelta(seconds=ttl_s)).timestamp()),
+              "typ": "access"}
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def decode_access_token(secret: str, token: str) -> dict:
+    try:
+        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp", "iat", "sub"]})
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthorized("token_expired") from exc
+    except jwt.PyJWTError as exc:
+        raise Unauthorized("invalid_token") from exc
+    if claims.get("typ") != "access":
+        raise Unauthorized("invalid_token")
+    return claims
+
+
+def new_refresh_token() -> tuple[str, str]:
+    """A new opaque refresh token and the hash that is stored."""
+    token = secrets.token_urlsafe(32)
+    return token, hash_refresh_token(token)
+
+
+def hash_refresh_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

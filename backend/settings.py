@@ -1,0 +1,89 @@
+"""Configuration read from the environment, with safe development defaults."""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEMO_PASSWORD = "gridpatrol-demo"
+
+
+class ConfigError(RuntimeError):
+    """Raised at start-up when the configuration is unsafe or incomplete."""
+
+
+def _dev_secret_key(var_dir: Path) -> str:
+    # A development key survives restarts (so sessions survive `make run` twice) without being committed.
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+@dataclass
+class Settings:
+    env: str = "development"
+    database_url: str = ""
+    secret_key: str = ""
+    media_dir: str = ""
+    log_level: str = "INFO"
+    access_token_ttl_s: int = 15 * 60
+    refresh_token_ttl_s: int = 12 * 3600
+    login_max_failures: int = 5
+    login_window_s: int = 15 * 60
+    login_lock_s: int = 15 * 60
+    max_content_length: int = 32 * 1024 * 1024
+    pwa_dist: str = ""
+    basemap_url: str = ""
+    basemap_attribution: str = ""
+    basemap_subdomains: str = "abc"
+    basemap_crs: str = "wgs84"
+    tianditu_key: str = ""
+    demo: bool = True
+    trusted_proxies: int = 0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @classmethod
+    def from_env(cls, environ: dict | None = None, **overrides) -> "Settings":
+        env = dict(os.environ if environ is None else environ)
+        var_dir = Path(env.get("GRIDPATROL_VAR_DIR", REPO_ROOT / "var"))
+        production = env.get("GRIDPATROL_ENV", "development") == "production"
+        s = cls(
+            env="production" if production else "development",
+            database_url=env.get("DATABASE_URL") or f"sqlite:///{var_dir / 'gridpatrol.db'}",
+            secret_key=env.get("SECRET_KEY", ""),
+            media_dir=env.get("MEDIA_DIR") or str(var_dir / "media"),
+            log_level=env.get("LOG_LEVEL", "INFO").upper(),
+            access_token_ttl_s=int(env.get("ACCESS_TOKEN_TTL_S", 15 * 60)),
+            refresh_token_ttl_s=int(env.get("REFRESH_TOKEN_TTL_S", 12 * 3600)),
+            max_content_length=int(env.get("MAX_CONTENT_LENGTH", 32 * 1024 * 1024)),
+            pwa_dist=env.get("PWA_DIST") or str(REPO_ROOT / "pwa" / "dist"),
+            basemap_url=env.get("BASEMAP_URL", ""),
+            basemap_attribution=env.get("BASEMAP_ATTRIBUTION", ""),
+            basemap_subdomains=env.get("BASEMAP_SUBDOMAINS", "abc"),
+            basemap_crs=env.get("BASEMAP_CRS", "wgs84"),
+            tianditu_key=env.get("TIANDITU_KEY", ""),
+            demo=not production,
+            trusted_proxies=int(env.get("TRUSTED_PROXIES", 0)),
+        )
+        for key, value in overrides.items():
+            setattr(s, key, value)
+        if not s.secret_key:
+            if s.is_production:
+                raise ConfigError("SECRET_KEY must be set when GRIDPATROL_ENV=production")
+            s.secret_key = _dev_secret_key(var_dir)
+        if s.is_production and len(s.secret_key) < 32:
+            raise ConfigError("SECRET_KEY must be at least 32 characters in production")
+        if s.basemap_crs not in ("wgs84", "gcj02"):
+            raise ConfigError("BASEMAP_CRS must be wgs84 or gcj02")
+        return s

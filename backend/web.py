@@ -1,0 +1,49 @@
+"""Serves the built PWA at / and the Swagger UI assets for /api/docs from our own files (no CDN)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import flask_swagger_ui
+from flask import Flask, abort, jsonify, send_from_directory
+
+SWAGGER_DIST = Path(flask_swagger_ui.__file__).resolve().parent / "dist"
+# Hashed build assets never change; the shell, manifest and service worker must be re-checked on every load.
+IMMUTABLE_PREFIX = "assets/"
+NO_CACHE = {"index.html", "sw.js", "manifest.webmanifest", "registerSW.js"}
+
+
+def register_web(app: Flask) -> None:
+    dist = Path(app.config["GRIDPATROL"].pwa_dist)
+
+    @app.get("/api/docs/assets/<path:filename>")
+    def swagger_assets(filename: str):
+        return send_from_directory(SWAGGER_DIST, filename, max_age=86400)
+
+    @app.get("/")
+    @app.get("/<path:path>")
+    def pwa(path: str = "index.html"):
+        if path.startswith("api/"):
+            abort(404)
+        index = dist / "index.html"
+        if not index.exists():
+            return jsonify({
+                "code": "pwa_not_built",
+                "message": "PWA 尚未构建：请运行 make run（或在 pwa/ 中运行 npm run build）",
+                "details": {"pwa_dist": str(dist)},
+            }), 503
+        target = dist / path
+        if path and target.is_file() and _inside(dist, target):
+            response = send_from_directory(dist, path, max_age=31536000 if path.startswith(IMMUTABLE_PREFIX) else 0)
+        else:
+            path = "index.html"  # client-side routes fall back to the shell
+            response = send_from_directory(dist, "index.html", max_age=0)
+        if path in NO_CACHE:
+            response.headers["Cache-Control"] = "no-cache"
+        if path == "sw.js":
+            response.headers["Service-Worker-Allowed"] = "/"
+        return response
+
+
+def _inside(root: Path, target: Path) -> bool:
+    return os.path.commonpath([root.resolve(), target.resolve()]) == str(root.resolve())
