@@ -345,7 +345,11 @@ def _feature_geometry(feature: Any, source: _SourceCrs) -> tuple[MultiPolygon, l
                         f"removed {deduplicated} consecutive duplicate vertices."))
 
     signed_areas = [[_shoelace(ring) for ring in rings] for rings in repaired]
-    if any(area == 0.0 for areas in signed_areas for area in areas):
+    # A zero shoelace area alone is not degenerate (a symmetric bow-tie has one); collinear points are.
+    flat = [ring for rings in repaired for ring in rings]
+    ring_of_point = np.repeat(np.arange(len(flat)), [len(ring) for ring in flat])
+    hull_areas = shapely.area(shapely.convex_hull(shapely.multipoints(np.concatenate(flat), indices=ring_of_point)))
+    if np.any(hull_areas == 0.0):
         raise _FeatureRejected("degenerate", "有一个环的面积为零（所有顶点共线）。",
                                "a ring has zero area (all vertices on one line).")
     if any(areas[0] < 0 or any(a > 0 for a in areas[1:]) for areas in signed_areas):
@@ -453,7 +457,7 @@ def _repair_topology(multipolygon: MultiPolygon, drawn_area: float) -> MultiPoly
     fixed_area = float(shapely.area(polygonal)) if not polygonal.is_empty else 0.0
     change = abs(fixed_area - drawn_area) / drawn_area if drawn_area > 0 else float("inf")
     if fixed_area == 0.0 or change >= SELF_INTERSECTION_MAX_AREA_CHANGE:
-        shown = f"{change:.1%}" if np.isfinite(change) else "∞"
+        shown = f"{change:.1%}" if np.isfinite(change) else ">100%"
         raise _FeatureRejected(
             "self_intersection",
             f"边界自相交或环的关系不正确（{reason}），自动修复会使面积变化 {shown}，无法确定原意，请修正后重新导入。",
