@@ -114,6 +114,9 @@ def build_demo_town(seed: int = 2026) -> DemoTown:
                        stretch=1.1, roughness=0.02)
     zones_m = _zones(rng, outline_m)
     grids_m, grid_zone = _grids(rng, outline_m, built_up_m, zones_m)
+    # Rebuild each zone from its grids so zone borders carry every grid vertex: a straight zone edge and
+    # the grid vertices on it would drift centimetres apart once projected to lon/lat.
+    zones_m = np.array([shapely.union_all(grids_m[grid_zone == i]) for i in range(len(_ZONES))], dtype=object)
     villages_m, seats_m = _villages(rng, shapely.difference(outline_m, built_up_m))
 
     # One transform call for every geometry keeps shared edges identical after projection.
