@@ -1,1 +1,1 @@
-"""Pure geometry for GridPatrol: projections, GCJ-02, boundary import, demo town (numpy, shapely, pyproj only)."""
+"""Pure geometry for GridPatrol: projections, GCJ-02, boundary import, demo town."""

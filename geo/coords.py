@@ -112,7 +112,9 @@ def gcj02_to_wgs84(lon, lat):  # type: ignore[no-untyped-def]
     return _like_input(lon, lat, wgs_lon, wgs_lat)
 
 
-def _like_input(lon_in: object, lat_in: object, lon_out: NDArray[np.float64], lat_out: NDArray[np.float64]):  # type: ignore[no-untyped-def]
+def _like_input(  # type: ignore[no-untyped-def]
+    lon_in: object, lat_in: object, lon_out: NDArray[np.float64], lat_out: NDArray[np.float64]
+):
     """Return plain floats when the caller passed scalars, arrays otherwise."""
     if np.ndim(lon_in) == 0 and np.ndim(lat_in) == 0:
         return float(lon_out), float(lat_out)

@@ -1,4 +1,4 @@
-"""A deterministic, believable demo township (outline, 4 patrol zones, ~240 grids, 76 villages) for demos and tests.
+"""A deterministic demo township (outline, 4 zones, ~240 grids, 76 villages) for demos and tests."""
 
 The town is fictional (柳河镇) but lies on real farmland of the North China Plain in Hebei, near
 lon 115.55, lat 38.10 (WGS-84), in the area of 深州市 whose county-level code 131182 its statistical
@@ -120,7 +120,8 @@ def build_demo_town(seed: int = 2026) -> DemoTown:
     villages_m, seats_m = _villages(rng, shapely.difference(outline_m, built_up_m))
 
     # One transform call for every geometry keeps shared edges identical after projection.
-    transformer = Transformer.from_crs(local_equal_area_crs(*CENTRE_LONLAT_WGS84), WGS84_LONLAT, always_xy=True)
+    local_crs = local_equal_area_crs(*CENTRE_LONLAT_WGS84)
+    transformer = Transformer.from_crs(local_crs, WGS84_LONLAT, always_xy=True)
 
     def to_lonlat(xy: NDArray[np.float64]) -> NDArray[np.float64]:
         lon, lat = transformer.transform(xy[:, 0], xy[:, 1])
@@ -258,7 +259,9 @@ def _sunflower(count: int, inner_m: float, outer_m: float, log_spacing: bool) ->
     return np.column_stack([radius * np.cos(theta), radius * np.sin(theta)])
 
 
-def _merge_slivers(pieces: NDArray[np.object_], group: NDArray[np.int_]) -> tuple[NDArray[np.object_], NDArray[np.int_]]:
+def _merge_slivers(
+    pieces: NDArray[np.object_], group: NDArray[np.int_]
+) -> tuple[NDArray[np.object_], NDArray[np.int_]]:
     """Merge pieces under SLIVER_AREA_M2 into the neighbour of the same group sharing the longest border."""
     pieces = pieces.copy()
     alive = np.ones(len(pieces), dtype=bool)
@@ -267,7 +270,8 @@ def _merge_slivers(pieces: NDArray[np.object_], group: NDArray[np.int_]) -> tupl
             break
         candidates = np.flatnonzero(alive & (group == group[index]))
         candidates = candidates[candidates != index]
-        shared_m = shapely.length(shapely.intersection(pieces[index].boundary, shapely.boundary(pieces[candidates])))
+        borders = shapely.boundary(pieces[candidates])
+        shared_m = shapely.length(shapely.intersection(pieces[index].boundary, borders))
         if len(candidates) == 0 or shared_m.max() <= 0.0:
             continue  # an isolated piece: keep it rather than glue it across a gap
         target = candidates[int(np.argmax(shared_m))]
@@ -282,7 +286,8 @@ def _clean_union(a: Polygon, b: Polygon) -> Polygon:
     if merged.geom_type == "Polygon":
         return merged
     parts = shapely.get_parts(merged)
-    return parts[int(np.argmax(shapely.area(parts)))] if shapely.area(parts).max() > 0.999 * merged.area else merged
+    areas = shapely.area(parts)
+    return parts[int(np.argmax(areas))] if areas.max() > 0.999 * merged.area else merged
 
 
 def _villages(rng: np.random.Generator, region_m: Polygon) -> tuple[NDArray[np.object_], NDArray[np.object_]]:
@@ -315,7 +320,8 @@ def _villages(rng: np.random.Generator, region_m: Polygon) -> tuple[NDArray[np.o
 
 def _voronoi_cells_for(seats: NDArray[np.object_], region_m: Polygon) -> NDArray[np.object_]:
     """Voronoi cells of the seats clipped to the region, in the order of the seats."""
-    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(seats), extend_to=region_m.envelope.buffer(1000.0)))
+    frame = region_m.envelope.buffer(1000.0)
+    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(seats), extend_to=frame))
     seat_index, cell_index = shapely.STRtree(cells).query(seats, predicate="within")
     ordered = np.empty(len(seats), dtype=object)
     ordered[seat_index] = cells[cell_index]

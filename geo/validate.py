@@ -348,7 +348,8 @@ def _feature_geometry(feature: Any, source: _SourceCrs) -> tuple[MultiPolygon, l
     # A zero shoelace area alone is not degenerate (a symmetric bow-tie has one); collinear points are.
     flat = [ring for rings in repaired for ring in rings]
     ring_of_point = np.repeat(np.arange(len(flat)), [len(ring) for ring in flat])
-    hull_areas = shapely.area(shapely.convex_hull(shapely.multipoints(np.concatenate(flat), indices=ring_of_point)))
+    ring_points = shapely.multipoints(np.concatenate(flat), indices=ring_of_point)
+    hull_areas = shapely.area(shapely.convex_hull(ring_points))
     if np.any(hull_areas == 0.0):
         raise _FeatureRejected("degenerate", "有一个环的面积为零（所有顶点共线）。",
                                "a ring has zero area (all vertices on one line).")
@@ -390,7 +391,9 @@ def _ring_arrays(polygons_coords: Any) -> list[list[NDArray[np.float64]]]:
     return result
 
 
-def _to_lonlat(rings_per_polygon: list[list[NDArray[np.float64]]], source: _SourceCrs) -> list[list[NDArray[np.float64]]]:
+def _to_lonlat(
+    rings_per_polygon: list[list[NDArray[np.float64]]], source: _SourceCrs
+) -> list[list[NDArray[np.float64]]]:
     """Reproject all positions of one feature in a single call and check they are lon/lat on Earth."""
     flat = [ring for rings in rings_per_polygon for ring in rings]
     xy = np.concatenate(flat)
@@ -437,7 +440,8 @@ def _repair_ring(ring: NDArray[np.float64]) -> tuple[NDArray[np.float64], bool, 
         raise _FeatureRejected(
             "degenerate",
             f"有一个环只有 {len(ring)} 个位置（修复后），至少需要 4 个（含闭合点）。",
-            f"a ring has only {len(ring)} positions after repair; at least 4 (including the closing one) are needed.",
+            f"a ring has only {len(ring)} positions after repair; "
+            "at least 4 (including the closing one) are needed.",
         )
     return ring, was_closed, dropped
 

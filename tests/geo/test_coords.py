@@ -43,7 +43,9 @@ def test_tiananmen_offset_is_a_few_hundred_metres_and_round_trips():
     assert abs(back_lon - 116.397128) < 1e-7 and abs(back_lat - 39.916527) < 1e-7
 
 
-@pytest.mark.parametrize(("lon", "lat"), [(2.3522, 48.8566), (-122.4194, 37.7749), (139.69, 35.69), (151.21, -33.87)])
+@pytest.mark.parametrize(
+    ("lon", "lat"), [(2.3522, 48.8566), (-122.4194, 37.7749), (139.69, 35.69), (151.21, -33.87)]
+)
 def test_outside_china_is_unchanged(lon, lat):
     assert wgs84_to_gcj02(lon, lat) == (lon, lat)
     assert gcj02_to_wgs84(lon, lat) == (lon, lat)

@@ -96,7 +96,10 @@ def test_grid_codes_name_zone_and_grid(town):
 def test_same_seed_same_town_other_seed_other_town(town):
     again = build_demo_town()
     assert [(g.code, g.geometry.wkb) for g in again.grids] == [(g.code, g.geometry.wkb) for g in town.grids]
-    assert [(v.name, v.geometry.wkb) for v in again.villages] == [(v.name, v.geometry.wkb) for v in town.villages]
+    assert [(v.name, v.geometry.wkb) for v in again.villages] == [
+        (v.name, v.geometry.wkb) for v in town.villages
+    ]
     other = build_demo_town(seed=7)
     assert other.outline.wkb != town.outline.wkb
-    assert 88e6 <= geodesic_area_m2(other.outline) <= 92e6 and len(other.villages) == 76 and len(other.grids) >= 200
+    assert 88e6 <= geodesic_area_m2(other.outline) <= 92e6
+    assert len(other.villages) == 76 and len(other.grids) >= 200

@@ -58,8 +58,10 @@ def test_geodesic_area_subtracts_holes_and_ignores_winding():
     holed = geodesic_area_m2(Polygon(shell, [hole]))
     assert holed == pytest.approx(0.75 * solid, rel=1e-3)
     assert geodesic_area_m2(Polygon(shell[::-1], [hole])) == pytest.approx(holed)
-    two_parts = shapely.MultiPolygon([box(116.0, 40.0, 116.01, 40.01), Polygon(box(116.02, 40.0, 116.03, 40.01).exterior.coords[::-1])])
-    assert geodesic_area_m2(two_parts) == pytest.approx(2 * geodesic_area_m2(box(116.0, 40.0, 116.01, 40.01)), rel=1e-3)
+    square = box(116.0, 40.0, 116.01, 40.01)
+    clockwise_square = Polygon(box(116.02, 40.0, 116.03, 40.01).exterior.coords[::-1])
+    two_parts = shapely.MultiPolygon([square, clockwise_square])
+    assert geodesic_area_m2(two_parts) == pytest.approx(2 * geodesic_area_m2(square), rel=1e-3)
 
 
 @pytest.mark.parametrize("geom", [None, Polygon(), shapely.MultiPolygon(), shapely.Point(116.0, 40.0)])
@@ -77,7 +79,10 @@ def test_to_wgs84_transformer_reads_urn_and_epsg_and_returns_lon_lat():
 
 @pytest.mark.parametrize(
     ("lon", "lat", "epsg"),
-    [(116.3, 40.0, 32650), (115.55, 38.1, 32650), (111.0, 30.0, 32649), (-122.4, 37.8, 32610), (151.2, -33.9, 32756), (180.0, 0.0, 32660)],
+    [
+        (116.3, 40.0, 32650), (115.55, 38.1, 32650), (111.0, 30.0, 32649),
+        (-122.4, 37.8, 32610), (151.2, -33.9, 32756), (180.0, 0.0, 32660),
+    ],
 )
 def test_utm_crs_for_picks_the_zone(lon, lat, epsg):
     assert utm_crs_for(lon, lat).to_epsg() == epsg

@@ -1,4 +1,4 @@
-"""Tests for geo.validate: real boundary files import, and broken variants of them are repaired or explained."""
+"""Tests for geo.validate: real boundary files import; broken variants are repaired or explained."""
 
 from __future__ import annotations
 
@@ -18,6 +18,10 @@ from geo.validate import MAX_FEATURES, GeoInputError, ParsedCollection, parse_bo
 
 def _dumps(doc: dict[str, Any]) -> bytes:
     return json.dumps(doc, ensure_ascii=False).encode("utf-8")
+
+
+def _named_crs(name: str) -> dict[str, Any]:
+    return {"type": "name", "properties": {"name": name}}
 
 
 def _feature(parsed: ParsedCollection, index: int):
@@ -60,7 +64,10 @@ def test_san_francisco_keeps_holes_and_repairs_touching_rings(boundary_bytes):
     parsed = parse_boundary_collection(boundary_bytes["san_francisco"])
     assert len(parsed.features) == 37 and not parsed.problems
     _assert_clean_multipolygons(parsed)
-    repaired = {f.properties["name"] for f in parsed.features if "self_intersection_repaired" in [r.code for r in f.repairs]}
+    repaired = {
+        f.properties["name"] for f in parsed.features
+        if "self_intersection_repaired" in [r.code for r in f.repairs]
+    }
     assert repaired == {"Marina", "Downtown/Civic Center", "North Beach"}
     # The file's 5 holes survive; the repair turns the loops where a ring touches itself into more holes.
     originals = [shape(f["geometry"]) for f in json.loads(boundary_bytes["san_francisco"])["features"]]
@@ -116,12 +123,11 @@ def test_bom_and_str_input_are_accepted(boundary_bytes):
         (lambda doc: doc["features"][0]["geometry"], "not_feature_collection"),
         (lambda doc: [doc], "not_feature_collection"),
         (lambda doc: {**doc, "features": []}, "empty_collection"),
-        (lambda doc: {**doc, "features": [{"type": "Feature", "properties": {}, "geometry": None}] * (MAX_FEATURES + 1)},
-         "too_many_features"),
-        (lambda doc: {**doc, "crs": {"type": "name", "properties": {"name": "EPSG:999999"}}}, "unknown_crs"),
-        (lambda doc: {**doc, "crs": {"type": "name", "properties": {"name": "北京54"}}}, "unknown_crs"),
+        (lambda doc: {**doc, "features": [{"type": "Feature"}] * (MAX_FEATURES + 1)}, "too_many_features"),
+        (lambda doc: {**doc, "crs": _named_crs("EPSG:999999")}, "unknown_crs"),
+        (lambda doc: {**doc, "crs": _named_crs("北京54")}, "unknown_crs"),
         (lambda doc: {**doc, "crs": {"type": "link", "properties": {"href": "http://x/crs"}}}, "unsupported_crs"),
-        (lambda doc: {**doc, "crs": {"type": "name", "properties": {"name": "EPSG:4978"}}}, "unsupported_crs"),
+        (lambda doc: {**doc, "crs": _named_crs("EPSG:4978")}, "unsupported_crs"),  # geocentric
     ],
 )
 def test_file_level_problems_raise_with_both_languages(haidian_doc, mutate, code):
@@ -196,7 +202,8 @@ def test_haidian_projected_to_utm_reads_back_only_with_its_crs(haidian_doc):
     with_crs = parse_boundary_collection(_dumps(projected))
     assert with_crs.source_crs == "EPSG:32650" and len(with_crs.features) == 28
     for feature in with_crs.features:
-        assert geodesic_area_m2(feature.geometry) == pytest.approx(geodesic_area_m2(originals[feature.index]), rel=1e-4)
+        original_m2 = geodesic_area_m2(originals[feature.index])
+        assert geodesic_area_m2(feature.geometry) == pytest.approx(original_m2, rel=1e-4)
 
 
 def test_ring_of_three_positions_is_degenerate(haidian_doc):
@@ -208,7 +215,9 @@ def test_ring_of_three_positions_is_degenerate(haidian_doc):
 def test_large_bow_tie_is_refused():
     doc = {"type": "FeatureCollection", "features": [{
         "type": "Feature", "properties": {"名称": "八字地块"},
-        "geometry": {"type": "Polygon", "coordinates": [[[115.5, 38.0], [115.6, 38.1], [115.6, 38.0], [115.5, 38.1], [115.5, 38.0]]]},
+        "geometry": {"type": "Polygon", "coordinates": [
+            [[115.5, 38.0], [115.6, 38.1], [115.6, 38.0], [115.5, 38.1], [115.5, 38.0]]
+        ]},
     }]}
     problem = _problem(parse_boundary_collection(_dumps(doc)), 0)
     assert problem.code == "self_intersection" and problem.name == "八字地块" and "八字地块" in problem.message_zh
