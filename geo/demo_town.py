@@ -1,4 +1,4 @@
-"""A deterministic demo township (outline, 4 zones, ~240 grids, 76 villages) for demos and tests."""
+"""A deterministic demo township (outline, 4 zones, ~240 grids, 76 villages) for demos and tests.
 
 The town is fictional (柳河镇) but lies on real farmland of the North China Plain in Hebei, near
 lon 115.55, lat 38.10 (WGS-84), in the area of 深州市 whose county-level code 131182 its statistical
