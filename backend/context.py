@@ -6,7 +6,7 @@ from flask import current_app, g, request
 from .errors import Unauthorized
 from .extensions.database import get_session
 from .models import User
-from .security import decode_access_token
+from .security import decode_access_token, password_stamp
 
 # Endpoints reachable without a token; everything else under /api/v1 requires one (deny by default).
 PUBLIC_ENDPOINTS = {"auth.login", "auth.refresh", "auth.logout", "config.get_config"}
@@ -21,7 +21,7 @@ def authenticate_request() -> None:
     claims = decode_access_token(current_app.config["SECRET_KEY"], header[7:].strip())
     user = get_session().get(User, int(claims["sub"]))
     # A token issued before the last password change, or for a deactivated user, is no longer valid.
-    if user is None or not user.active or claims["iat"] < int(user.password_changed_at.timestamp()):
+    if user is None or not user.active or claims["pwd"] != password_stamp(user.password_changed_at):
         raise Unauthorized("invalid_token")
     g.user = user
 

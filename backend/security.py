@@ -12,6 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from .errors import BadRequest, Unauthorized
 
 MIN_PASSWORD_LENGTH = 10
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _hasher = PasswordHasher()
 # Verifying against this when the user does not exist keeps the timing of both failures alike.
 _DUMMY_HASH = _hasher.hash("not-a-real-password-0")
@@ -35,16 +36,21 @@ def check_password_rules(username: str, password: str) -> None:
         raise BadRequest("password_is_username", details={"fields": {"password": "equals_username"}})
 
 
-def issue_access_token(secret: str, user_id: int, ttl_s: int, now: datetime | None = None) -> str:
+def password_stamp(changed_at: datetime) -> int:
+    """Microseconds of the last password change: carried in access tokens so a change revokes them exactly."""
+    return (changed_at - _EPOCH) // timedelta(microseconds=1)
+
+
+def issue_access_token(secret: str, user_id: int, ttl_s: int, pwd_stamp: int, now: datetime | None = None) -> str:
     now = now or datetime.now(timezone.utc)
     claims = {"sub": str(user_id), "iat": int(now.timestamp()), "exp": int((now + timedelta(seconds=ttl_s)).timestamp()),
-              "typ": "access"}
+              "typ": "access", "pwd": pwd_stamp}
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
 def decode_access_token(secret: str, token: str) -> dict:
     try:
-        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp", "iat", "sub"]})
+        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp", "iat", "sub", "pwd"]})
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized("token_expired") from exc
     except jwt.PyJWTError as exc:

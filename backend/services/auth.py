@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from ..errors import Locked, Unauthorized
 from ..models import LoginAttempt, LoginLock, RefreshToken, User
 from ..security import (
-    check_password_rules, hash_password, hash_refresh_token, issue_access_token, new_refresh_token, verify_password,
+    check_password_rules, hash_password, hash_refresh_token, issue_access_token, new_refresh_token, password_stamp,
+    verify_password,
 )
 from ..settings import Settings
 from . import audit
@@ -100,7 +101,8 @@ def _issue_pair(session: Session, settings: Settings, user: User, family: str, c
         user_id=user.id, token_hash=token_hash, family=family, issued_at=now,
         expires_at=now + timedelta(seconds=settings.refresh_token_ttl_s), client_addr=client_addr,
     ))
-    access = issue_access_token(settings.secret_key, user.id, settings.access_token_ttl_s, now)
+    access = issue_access_token(settings.secret_key, user.id, settings.access_token_ttl_s,
+                                password_stamp(user.password_changed_at), now)
     return TokenPair(access, token, settings.access_token_ttl_s, settings.refresh_token_ttl_s, user)
 
 
