@@ -81,15 +81,13 @@ def test_san_francisco_keeps_holes_and_repairs_touching_rings(boundary_bytes):
     assert sum(len(p.interiors) for g in originals for p in g.geoms) == 5
 
 
-def test_haidian_rejects_only_the_ring_whose_repair_would_change_its_area(boundary_bytes):
-    # 马连洼街道's ring crosses itself around an inverted lobe of ~0.7% of its area: make_valid would add
-    # 1.5% to what the shoelace says was drawn, so the import refuses to guess.
+def test_haidian_inverted_loop_is_repaired_and_reported(boundary_bytes):
+    # 马连洼街道's ring crosses itself around an inverted lobe of ~0.7% of its area: make_valid fills it as a
+    # map draws it (+1.5% over the signed shoelace sum), which is within the repair limit, and says so.
     parsed = parse_boundary_collection(boundary_bytes["haidian"])
-    assert len(parsed.features) == 28
-    problem = _problem(parsed, 1)
-    assert (problem.name, problem.code) == ("马连洼街道", "self_intersection")
-    assert "马连洼街道" in problem.message_zh and "第 2 个要素" in problem.message_zh
-    assert "Feature 2 (马连洼街道)" in problem.message_en and "1.5%" in problem.message_en
+    assert len(parsed.features) == 29 and not parsed.problems
+    repairs = {r.code for r in parsed.features[1].repairs}
+    assert "self_intersection_repaired" in repairs
     _assert_clean_multipolygons(parsed)
 
 
@@ -149,7 +147,7 @@ def test_linestring_feature_is_reported_by_name_and_the_rest_imports(haidian_doc
     assert problem.code == "not_polygon" and problem.name == name
     assert name in problem.message_zh and "LineString" in problem.message_zh
     assert f"Feature 6 ({name})" in problem.message_en
-    assert len(parsed.features) == 27  # 29 minus this one minus 马连洼街道
+    assert len(parsed.features) == 28  # every other feature still parses
 
 
 def test_feature_without_geometry_is_not_polygon(haidian_doc):
@@ -200,7 +198,7 @@ def test_haidian_projected_to_utm_reads_back_only_with_its_crs(haidian_doc):
 
     projected["crs"] = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::32650"}}
     with_crs = parse_boundary_collection(_dumps(projected))
-    assert with_crs.source_crs == "EPSG:32650" and len(with_crs.features) == 28
+    assert with_crs.source_crs == "EPSG:32650" and len(with_crs.features) == 29
     for feature in with_crs.features:
         original_m2 = geodesic_area_m2(originals[feature.index])
         assert geodesic_area_m2(feature.geometry) == pytest.approx(original_m2, rel=1e-4)
