@@ -1,0 +1,63 @@
+# GridPatrol: `make run` serves the app on the embedded database with the demo town; `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export PORT
+TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/gridpatrol_test
+PWA_SOURCES := $(shell find pwa/src pwa/public pwa/index.html pwa/vite.config.ts -type f 2>/dev/null)
+
+.PHONY: run test test-python test-postgis test-pwa test-e2e deps pwa spatialite lint clean
+
+run: deps pwa spatialite
+	$(VENV)/bin/gridpatrol bootstrap
+	exec $(VENV)/bin/gunicorn -c gunicorn.conf.py backend.wsgi:app
+
+test: deps spatialite pwa
+	$(MAKE) test-python test-postgis test-pwa test-e2e
+
+test-python:
+	$(PY) -m pytest
+
+# PostGIS is production: the same backend tests again, when a PostgreSQL server is reachable.
+test-postgis:
+	@if $(PY) -c "import psycopg, sys; from sqlalchemy.engine import make_url; u = make_url('$(TEST_DATABASE_URL)'); \
+	  psycopg.connect(host=u.host or 'localhost', port=u.port or 5432, user=u.username, password=u.password, \
+	  dbname='postgres', connect_timeout=3).close()" 2>/dev/null; then \
+	  TEST_DATABASE_URL='$(TEST_DATABASE_URL)' $(PY) -m pytest tests --ignore=tests/geo; \
+	else echo "PostgreSQL is not reachable at $(TEST_DATABASE_URL): the PostGIS run was NOT done"; fi
+
+test-pwa: pwa/node_modules/.installed
+	cd pwa && npm test
+
+test-e2e: pwa
+	$(PY) scripts/e2e.py
+
+deps: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+pwa/node_modules/.installed: pwa/package-lock.json
+	@command -v npm >/dev/null || { echo "Node 20+ and npm are required to build the PWA"; exit 1; }
+	cd pwa && npm ci --no-audit --no-fund
+	touch $@
+
+pwa: pwa/dist/index.html
+
+pwa/dist/index.html: pwa/node_modules/.installed $(PWA_SOURCES)
+	cd pwa && npm run build
+
+spatialite: deps
+	@scripts/ensure-spatialite.sh $(PY)
+
+lint: deps
+	$(PY) -m ruff check backend geo tests migrations bench scripts
+
+clean:
+	rm -rf $(VENV) pwa/node_modules pwa/dist
