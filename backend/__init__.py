@@ -42,6 +42,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     from .web import register_web
 
     Database().init_app(app)
+    if settings.is_production:
+        _refuse_demo_accounts(app)
     register_error_handlers(app)
     app.before_request(authenticate_request)
     api = Api(app)  # one Api per app: tests build apps on both databases in one process
@@ -49,3 +51,27 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_resources(api)
     register_web(app)
     return app
+
+
+def _refuse_demo_accounts(app: Flask) -> None:
+    """In production, refuse to start while a demo account still opens with the published demo password."""
+    from sqlalchemy import inspect, select
+
+    from .demo.loader import DEMO_ACCOUNTS
+    from .models import User
+    from .security import verify_password
+    from .settings import DEMO_PASSWORD, ConfigError
+
+    with app.app_context():
+        db = app.extensions["gridpatrol_db"]
+        if not inspect(db.engine).has_table("users"):
+            return  # not migrated yet: the release step runs migrations with this same configuration
+        session = db.session()
+        users = session.scalars(select(User).where(User.username.in_(DEMO_ACCOUNTS), User.active)).all()
+        open_demo = [u.username for u in users if verify_password(u.password_hash, DEMO_PASSWORD)]
+        db.session.remove()
+    if open_demo:
+        raise ConfigError(
+            "GRIDPATROL_ENV=production but demo accounts still use the demo password: "
+            + ", ".join(open_demo) + ". Deactivate them or set new passwords (gridpatrol user set-password)."
+        )

@@ -30,6 +30,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "password_too_short": ("密码至少需要 {min} 个字符", "The password must have at least {min} characters"),
     "password_is_username": ("密码不能与用户名相同", "The password must not be the username"),
     "password_wrong": ("当前密码不正确", "The current password is wrong"),
+    "password_is_demo": ("不能使用公开的演示密码", "The published demo password cannot be used"),
     "user_has_no_role": ("用户至少需要一个角色", "A user needs at least one role"),
     "supervisor_needs_village": ("村执法监督员必须指定所属村", "A village supervisor needs a village"),
     "department_role_needs_department": ("部门联络员必须指定所属部门", "A department liaison needs a department"),

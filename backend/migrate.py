@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from alembic import command
+from geoalchemy2 import alembic_helpers
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -36,3 +37,13 @@ def current_revision(database_url: str) -> str | None:
 
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config("")).get_current_head()
+
+
+# SpatiaLite's own bookkeeping tables are not ours to migrate.
+_SPATIALITE_TABLES = {"SpatialIndex", "ElementaryGeometries", "sql_statements_log", "data_licenses", "KNN", "KNN2"}
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    if type_ == "table" and reflected and (name in _SPATIALITE_TABLES or name.startswith(("idx_", "virts_"))):
+        return False
+    return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)

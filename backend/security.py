@@ -10,6 +10,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from .errors import BadRequest, Unauthorized
+from .settings import DEMO_PASSWORD
 
 MIN_PASSWORD_LENGTH = 10
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -34,6 +35,8 @@ def check_password_rules(username: str, password: str) -> None:
         raise BadRequest("password_too_short", details={"fields": {"password": "too_short"}}, min=MIN_PASSWORD_LENGTH)
     if password.strip().lower() == username.strip().lower():
         raise BadRequest("password_is_username", details={"fields": {"password": "equals_username"}})
+    if password == DEMO_PASSWORD:  # published in the README: never a real password
+        raise BadRequest("password_is_demo", details={"fields": {"password": "demo_password"}})
 
 
 def password_stamp(changed_at: datetime) -> int:

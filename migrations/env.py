@@ -5,6 +5,7 @@ from alembic import context
 from geoalchemy2 import alembic_helpers
 
 from backend.extensions.database import make_engine
+from backend.migrate import include_object
 from backend.models import Base
 from backend.settings import Settings
 
@@ -29,22 +30,12 @@ def run_migrations_online() -> None:
     engine.dispose()
 
 
-# SpatiaLite's own bookkeeping tables are not ours to migrate.
-_SPATIALITE_TABLES = {"SpatialIndex", "ElementaryGeometries", "sql_statements_log", "data_licenses", "KNN", "KNN2"}
-
-
-def _include_object(obj, name, type_, reflected, compare_to) -> bool:
-    if type_ == "table" and reflected and (name in _SPATIALITE_TABLES or name.startswith(("idx_", "virts_"))):
-        return False
-    return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
-
-
 def _run(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
-        include_object=_include_object,
+        include_object=include_object,
         process_revision_directives=alembic_helpers.writer,
         render_item=alembic_helpers.render_item,
     )
