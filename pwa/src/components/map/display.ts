@@ -1,0 +1,23 @@
+// Display-only coordinate conversion: data stays WGS-84; a GCJ-02 basemap (AMap, Tencent) gets shifted copies.
+import gcoord from 'gcoord'
+import type { AreaFeature } from '@/api/types'
+
+export interface DisplayCollection {
+  type: 'FeatureCollection'
+  features: AreaFeature[]
+}
+
+/** Returns a new FeatureCollection in the basemap's system; the input is never modified. */
+export function toDisplayCrs(features: readonly AreaFeature[], crs: 'wgs84' | 'gcj02'): DisplayCollection {
+  const collection: DisplayCollection = {
+    type: 'FeatureCollection',
+    features: features.filter((f) => f.geometry).map((f) => structuredCloneSafe(f)),
+  }
+  if (crs !== 'gcj02' || collection.features.length === 0) return collection
+  // gcoord transforms GeoJSON in place, which is why we work on the copy.
+  return gcoord.transform(collection as never, gcoord.WGS84, gcoord.GCJ02) as unknown as DisplayCollection
+}
+
+function structuredCloneSafe<T>(value: T): T {
+  return typeof structuredClone === 'function' ? structuredClone(value) : (JSON.parse(JSON.stringify(value)) as T)
+}

@@ -1,0 +1,48 @@
+// Service worker registration and the update prompt; does nothing where there is no service worker
+// (WeChat/DingTalk webviews), where IndexedDB alone keeps the data.
+import { ref } from 'vue'
+import { showToast } from 'vant'
+import { t } from '@/i18n'
+import { useDirtyForms } from './useDirtyForms'
+
+export const needRefresh = ref(false)
+export const swSupported = typeof navigator !== 'undefined' && 'serviceWorker' in navigator
+let updateSW: ((reload?: boolean) => Promise<void>) | null = null
+
+export async function registerServiceWorker(): Promise<void> {
+  if (!swSupported || import.meta.env.DEV) return
+  const { registerSW } = await import('virtual:pwa-register')
+  updateSW = registerSW({
+    immediate: true,
+    onNeedRefresh() {
+      needRefresh.value = true
+    },
+    onRegisterError(error: unknown) {
+      console.warn('service worker registration failed', error)
+    },
+  })
+}
+
+/** The user tapped the prompt: reload into the new version unless a form holds unsaved input. */
+export async function applyUpdate(): Promise<boolean> {
+  const { anyDirty } = useDirtyForms()
+  if (anyDirty.value) {
+    showToast({ message: t('update.finishForm'), duration: 4000 })
+    return false
+  }
+  if (!updateSW) return false
+  showToast({ message: t('update.updating'), type: 'loading', duration: 0 })
+  await updateSW(true)
+  return true
+}
+
+/** Ask the browser not to evict our IndexedDB (Safari wipes after 7 days otherwise). */
+export async function requestPersistentStorage(): Promise<boolean | null> {
+  const storage = typeof navigator !== 'undefined' ? navigator.storage : undefined
+  if (!storage || typeof storage.persist !== 'function') return null
+  try {
+    return (await storage.persisted?.()) || (await storage.persist())
+  } catch {
+    return null
+  }
+}
