@@ -1,0 +1,2 @@
+// Unit-test environment: an in-memory IndexedDB for Dexie.
+import 'fake-indexeddb/auto'
