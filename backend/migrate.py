@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from alembic import command
-from geoalchemy2 import alembic_helpers
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from geoalchemy2 import alembic_helpers
 
 from .extensions.database import make_engine
 from .settings import REPO_ROOT

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 from argon2 import PasswordHasher
@@ -13,7 +13,7 @@ from .errors import BadRequest, Unauthorized
 from .settings import DEMO_PASSWORD
 
 MIN_PASSWORD_LENGTH = 10
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # OWASP's argon2id minimum (19 MiB, 2 passes, 1 lane): ~40 ms on a 2-core server instead of the library
 # default's ~400 ms, which would make sign-in slow and lock-out floods cheap. verify() reads the parameters from
 # each stored hash, so raising them later keeps old hashes working.
@@ -48,7 +48,7 @@ def password_stamp(changed_at: datetime) -> int:
 
 
 def issue_access_token(secret: str, user_id: int, ttl_s: int, pwd_stamp: int, now: datetime | None = None) -> str:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     claims = {"sub": str(user_id), "iat": int(now.timestamp()), "exp": int((now + timedelta(seconds=ttl_s)).timestamp()),
               "typ": "access", "pwd": pwd_stamp}
     return jwt.encode(claims, secret, algorithm="HS256")

@@ -54,7 +54,7 @@ class Settings:
         return self.env == "production"
 
     @classmethod
-    def from_env(cls, environ: dict | None = None, **overrides) -> "Settings":
+    def from_env(cls, environ: dict | None = None, **overrides) -> Settings:
         env = dict(os.environ if environ is None else environ)
         var_dir = Path(env.get("GRIDPATROL_VAR_DIR", REPO_ROOT / "var"))
         production = env.get("GRIDPATROL_ENV", "development") == "production"

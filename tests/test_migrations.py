@@ -6,9 +6,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 from backend.extensions.database import make_engine
-from backend.migrate import current_revision, downgrade, head_revision, upgrade
+from backend.migrate import current_revision, downgrade, head_revision, include_object, upgrade
 from backend.models import Base
-from backend.migrate import include_object
 
 TABLES = {"areas", "squads", "squad_areas", "departments", "users", "user_roles", "refresh_tokens",
           "login_attempts", "login_locks", "audit_log"}

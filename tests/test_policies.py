@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from backend.extensions.database import get_session
-from backend.models import Area, Department, Squad, User, squad_areas
+from backend.models import Area, User, squad_areas
 
 ROLES = ["admin", "commander1", "leader1", "officer1", "supervisor1", "dept1"]
 EVERYTHING = {"admin", "commander1"}
@@ -27,7 +27,7 @@ def town(shared_app):
         user = {u.username: u for u in s.scalars(select(User))}
         squad1_zone = s.scalar(select(squad_areas.c.area_id).where(squad_areas.c.squad_id == user["officer1"].squad_id))
         squad2_zone = s.scalar(select(squad_areas.c.area_id).where(squad_areas.c.squad_id == user["officer6"].squad_id))
-        grid_of = lambda zone: s.scalar(select(Area.id).where(Area.parent_id == zone).order_by(Area.id))  # noqa: E731
+        grid_of = lambda zone: s.scalar(select(Area.id).where(Area.parent_id == zone).order_by(Area.id))
         village1 = user["supervisor1"].village_id
         return {
             "squad1_grid": grid_of(squad1_zone), "squad2_grid": grid_of(squad2_zone),

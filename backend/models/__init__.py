@@ -5,6 +5,19 @@ from .org import AREA_KINDS, Area, Department, Squad, squad_areas
 from .users import ROLES, LoginAttempt, LoginLock, RefreshToken, User, UserRole
 
 __all__ = [
-    "AREA_KINDS", "ROLES", "GENESIS_HASH", "Area", "AuditEntry", "Base", "Department", "LoginAttempt",
-    "LoginLock", "RefreshToken", "Squad", "User", "UserRole", "squad_areas", "utcnow",
+    "AREA_KINDS",
+    "GENESIS_HASH",
+    "ROLES",
+    "Area",
+    "AuditEntry",
+    "Base",
+    "Department",
+    "LoginAttempt",
+    "LoginLock",
+    "RefreshToken",
+    "Squad",
+    "User",
+    "UserRole",
+    "squad_areas",
+    "utcnow",
 ]

@@ -4,7 +4,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from geoalchemy2 import Geometry
-from sqlalchemy import JSON, CheckConstraint, Column, Float, ForeignKey, Index, String, Table, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, utcnow
@@ -44,7 +54,7 @@ class Area(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    parent: Mapped["Area | None"] = relationship(remote_side="Area.id", lazy="raise")
+    parent: Mapped[Area | None] = relationship(remote_side="Area.id", lazy="raise")
 
 
 class Squad(Base):

@@ -31,7 +31,7 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    role_rows: Mapped[list["UserRole"]] = relationship(
+    role_rows: Mapped[list[UserRole]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", order_by="UserRole.role"
     )
     squad: Mapped[Squad | None] = relationship(lazy="selectin")

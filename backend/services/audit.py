@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -19,7 +19,7 @@ def canonical_json(value) -> str:
 
 
 def _timestamp(at: datetime) -> str:
-    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def compute_row_hash(entry: AuditEntry) -> str:
@@ -48,7 +48,7 @@ def record(
     session.flush()  # give new rows their ids before they are named in the log
     prev = session.scalar(select(AuditEntry.row_hash).order_by(AuditEntry.id.desc()).limit(1)) or GENESIS_HASH
     entry = AuditEntry(
-        at=datetime.now(timezone.utc),
+        at=datetime.now(UTC),
         actor_id=actor.id if actor else None,
         actor_username=actor.username if actor else actor_username,
         action=action,

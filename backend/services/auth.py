@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -11,7 +11,12 @@ from sqlalchemy.orm import Session
 from ..errors import Locked, Unauthorized
 from ..models import LoginAttempt, LoginLock, RefreshToken, User
 from ..security import (
-    check_password_rules, hash_password, hash_refresh_token, issue_access_token, new_refresh_token, password_stamp,
+    check_password_rules,
+    hash_password,
+    hash_refresh_token,
+    issue_access_token,
+    new_refresh_token,
+    password_stamp,
     verify_password,
 )
 from ..settings import Settings
@@ -30,7 +35,7 @@ class TokenPair:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _normalise(username: str) -> str:

@@ -1,7 +1,7 @@
 """Admin changes to users, squads and departments; every change audited, nobody with history deleted."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -53,7 +53,7 @@ def update_user(session: Session, actor: User, user: User, data: dict, client_ad
 def revoke_refresh_tokens(session: Session, user: User) -> None:
     # A deactivated user's phones must sign in again (and will be refused).
     session.execute(update(RefreshToken).where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
-                    .values(revoked_at=datetime.now(timezone.utc)))
+                    .values(revoked_at=datetime.now(UTC)))
 
 
 def reset_password(session: Session, actor: User, user: User, password: str, client_addr: str | None) -> None:

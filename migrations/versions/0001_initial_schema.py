@@ -1,12 +1,11 @@
 """Initial schema: areas, squads, departments, users, sign-in state, audit log.
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-23 09:23:36.771276
 """
-from alembic import op
 import sqlalchemy as sa
-import geoalchemy2
+from alembic import op
 from geoalchemy2 import Geometry
 
 revision = '0001'

@@ -10,7 +10,12 @@ from ...extensions.database import get_session
 from ...policies import area_scope, require_area_writer
 from ...services import areas
 from .schemas import (
-    AreaQuerySchema, ImportFileSchema, ImportFormSchema, ImportResultSchema, LocateQuerySchema, LocateSchema,
+    AreaQuerySchema,
+    ImportFileSchema,
+    ImportFormSchema,
+    ImportResultSchema,
+    LocateQuerySchema,
+    LocateSchema,
 )
 
 blp = Blueprint("areas", __name__, url_prefix="/api/v1/areas", description="Areas: county, town, zone, grid, village")

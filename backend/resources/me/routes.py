@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ...context import client_addr, current_user
 from ...errors import BadRequest

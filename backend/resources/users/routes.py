@@ -12,7 +12,12 @@ from ...models import User, UserRole
 from ...policies import can_read_user_admin_fields, require_admin, scoped_users
 from ...services import people
 from .schemas import (
-    PasswordResetSchema, UserCreateSchema, UserPublicSchema, UserQuerySchema, UserSchema, UserUpdateSchema,
+    PasswordResetSchema,
+    UserCreateSchema,
+    UserPublicSchema,
+    UserQuerySchema,
+    UserSchema,
+    UserUpdateSchema,
 )
 
 blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="Users (admins manage them)")
