@@ -27,7 +27,10 @@ def town(shared_app):
         user = {u.username: u for u in s.scalars(select(User))}
         squad1_zone = s.scalar(select(squad_areas.c.area_id).where(squad_areas.c.squad_id == user["officer1"].squad_id))
         squad2_zone = s.scalar(select(squad_areas.c.area_id).where(squad_areas.c.squad_id == user["officer6"].squad_id))
-        grid_of = lambda zone: s.scalar(select(Area.id).where(Area.parent_id == zone).order_by(Area.id))
+
+        def grid_of(zone):
+            return s.scalar(select(Area.id).where(Area.parent_id == zone).order_by(Area.id))
+
         village1 = user["supervisor1"].village_id
         return {
             "squad1_grid": grid_of(squad1_zone), "squad2_grid": grid_of(squad2_zone),
