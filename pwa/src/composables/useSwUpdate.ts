@@ -9,9 +9,12 @@ export const needRefresh = ref(false)
 export const swSupported = typeof navigator !== 'undefined' && 'serviceWorker' in navigator
 let updateSW: ((reload?: boolean) => Promise<void>) | null = null
 
-export async function registerServiceWorker(): Promise<void> {
-  if (!swSupported || import.meta.env.DEV) return
-  const { registerSW } = await import('virtual:pwa-register')
+type RegisterSW = (typeof import('virtual:pwa-register'))['registerSW']
+
+/** `register` is injectable for tests; the app uses vite-plugin-pwa's registerSW. */
+export async function registerServiceWorker(register?: RegisterSW): Promise<void> {
+  if (!register && (!swSupported || import.meta.env.DEV)) return
+  const registerSW = register ?? (await import('virtual:pwa-register')).registerSW
   updateSW = registerSW({
     immediate: true,
     onNeedRefresh() {
