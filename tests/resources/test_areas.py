@@ -1,7 +1,6 @@
 """The areas resource: scoped GeoJSON reads, point location, and boundary import of real files."""
 from __future__ import annotations
 
-import copy
 import io
 import json
 
