@@ -15,7 +15,7 @@ run: deps pwa spatialite
 	exec $(VENV)/bin/gunicorn -c gunicorn.conf.py backend.wsgi:app
 
 test: deps spatialite pwa
-	$(MAKE) test-python test-postgis test-pwa test-e2e
+	$(MAKE) lint test-python test-postgis test-pwa test-e2e
 
 test-python:
 	$(PY) -m pytest
@@ -57,7 +57,7 @@ spatialite: deps
 	@scripts/ensure-spatialite.sh $(PY)
 
 lint: deps
-	$(PY) -m ruff check backend geo tests migrations bench scripts
+	$(PY) -m ruff check backend geo tests migrations scripts
 
 clean:
 	rm -rf $(VENV) pwa/node_modules pwa/dist

@@ -1,7 +1,7 @@
 """Sign-in, lock-out, rotating refresh tokens, logout and password changes, as a phone experiences them."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
@@ -54,10 +54,10 @@ def test_five_failures_lock_the_name_for_fifteen_minutes(app, client, username):
     body = locked.get_json()
     assert body["code"] == "account_locked" and "锁定" in body["message"]
     until = datetime.fromisoformat(body["details"]["locked_until"])
-    assert timedelta(minutes=14) < until - datetime.now(timezone.utc) <= timedelta(minutes=15)
+    assert timedelta(minutes=14) < until - datetime.now(UTC) <= timedelta(minutes=15)
     with app.app_context():  # fifteen minutes pass
         session = get_session()
-        session.execute(update(LoginLock).values(locked_until=datetime.now(timezone.utc) - timedelta(seconds=1)))
+        session.execute(update(LoginLock).values(locked_until=datetime.now(UTC) - timedelta(seconds=1)))
         session.commit()
     expected = 200 if username == "officer2" else 401
     assert login(client, username, DEMO_PASSWORD).status_code == expected
@@ -102,7 +102,7 @@ def test_refresh_tokens_expire_and_are_stored_hashed(app, client):
         session = get_session()
         stored = session.scalars(select(RefreshToken.token_hash)).all()
         assert pair["refresh_token"] not in stored and len(stored) == 1
-        session.execute(update(RefreshToken).values(expires_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
+        session.execute(update(RefreshToken).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
         session.commit()
     response = client.post(REFRESH, json={"refresh_token": pair["refresh_token"]})
     assert response.status_code == 401 and response.get_json()["message"] == "登录已失效，请重新输入密码"
