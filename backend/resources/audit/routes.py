@@ -4,11 +4,11 @@ from __future__ import annotations
 import json
 
 import marshmallow as ma
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ...context import current_user
 from ...errors import Forbidden
-from ...extensions.api import Blueprint, Schema
+from ...extensions.api import Blueprint, Schema, page_of
 from ...extensions.database import get_session
 from ...models import AuditEntry
 from ...policies import sees_everything
@@ -50,6 +50,4 @@ def list_audit(query, pagination_parameters):
                         ("actor", AuditEntry.actor_id), ("action", AuditEntry.action)):
         if key in query:
             stmt = stmt.where(column == query[key])
-    pagination_parameters.item_count = session.scalar(select(func.count()).select_from(stmt.subquery()))
-    page, size = pagination_parameters.page, pagination_parameters.page_size
-    return session.scalars(stmt.order_by(AuditEntry.id.desc()).limit(size).offset((page - 1) * size)).all()
+    return page_of(session, stmt, pagination_parameters, AuditEntry.id.desc())

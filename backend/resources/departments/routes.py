@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask.views import MethodView
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ...context import client_addr, current_user
 from ...errors import NotFound
-from ...extensions.api import Blueprint, Schema
+from ...extensions.api import Blueprint, Schema, page_of
 from ...extensions.database import get_session
 from ...models import Department
 from ...policies import require_admin, scoped_departments
@@ -46,9 +46,7 @@ class Departments(MethodView):
         """Departments the caller may see."""
         session = get_session()
         stmt = scoped_departments(select(Department), current_user())
-        pagination_parameters.item_count = session.scalar(select(func.count()).select_from(stmt.subquery()))
-        page, size = pagination_parameters.page, pagination_parameters.page_size
-        return session.scalars(stmt.order_by(Department.id).limit(size).offset((page - 1) * size)).all()
+        return page_of(session, stmt, pagination_parameters, Department.id)
 
     @blp.arguments(DepartmentSchema)
     @blp.response(201, DepartmentSchema)

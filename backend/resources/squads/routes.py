@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ...context import client_addr, current_user
 from ...errors import NotFound
-from ...extensions.api import Blueprint
+from ...extensions.api import Blueprint, page_of
 from ...extensions.database import get_session
 from ...models import Squad, User
 from ...policies import require_admin, scoped_squads
@@ -41,9 +41,7 @@ class Squads(MethodView):
         """Squads the caller may see, with leaders and members."""
         session = get_session()
         stmt = scoped_squads(select(Squad), current_user())
-        pagination_parameters.item_count = session.scalar(select(func.count()).select_from(stmt.subquery()))
-        page, size = pagination_parameters.page, pagination_parameters.page_size
-        return _with_people(session, list(session.scalars(stmt.order_by(Squad.id).limit(size).offset((page - 1) * size))))
+        return _with_people(session, page_of(session, stmt, pagination_parameters, Squad.id))
 
     @blp.arguments(SquadCreateSchema)
     @blp.response(201, SquadSchema)

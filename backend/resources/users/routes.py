@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from ...context import client_addr, current_user
 from ...errors import NotFound
-from ...extensions.api import Blueprint
+from ...extensions.api import Blueprint, page_of
 from ...extensions.database import get_session
 from ...models import User, UserRole
 from ...policies import can_read_user_admin_fields, require_admin, scoped_users
@@ -54,9 +54,7 @@ class Users(MethodView):
         if query.get("q"):
             like = f"%{query['q']}%"
             stmt = stmt.where(or_(User.username.ilike(like), User.display_name.ilike(like)))
-        pagination_parameters.item_count = session.scalar(select(func.count()).select_from(stmt.subquery()))
-        page, size = pagination_parameters.page, pagination_parameters.page_size
-        users = session.scalars(stmt.order_by(User.id).limit(size).offset((page - 1) * size)).all()
+        users = page_of(session, stmt, pagination_parameters, User.id)
         return [_dump(viewer, u) for u in users]
 
     @blp.arguments(UserCreateSchema)
