@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shapely import from_wkb
-from sqlalchemy import Select, false, func, select, true
+from sqlalchemy import Select, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from .errors import Forbidden, NotFound
@@ -143,3 +143,36 @@ def scoped_departments(stmt: Select, user: User) -> Select:
     if user.department_id:
         return stmt.where(Department.id == user.department_id)
     return stmt.where(false())
+
+
+# --- patrols --------------------------------------------------------------------------------------------------
+# Positions are personal information: an officer reads their own patrols, a squad leader their squad's,
+# commanders and admins all; supervisors and department liaisons none.
+
+def scoped_patrols(stmt: Select, user: User) -> Select:
+    from .models import Patrol
+
+    if sees_everything(user):
+        return stmt
+    conditions = []
+    if user.has_role("officer", "squad_leader"):
+        conditions.append(Patrol.officer_id == user.id)
+    if user.has_role("squad_leader") and user.squad_id:
+        conditions.append(Patrol.squad_id == user.squad_id)
+    if not conditions:
+        return stmt.where(false())
+    return stmt.where(or_(*conditions))
+
+
+def require_patrol_officer(user: User) -> None:
+    if not user.has_role("officer"):
+        raise Forbidden()
+
+
+def require_track_importer(actor: User, officer: User) -> None:
+    """GPX import for an officer: admins and commanders for anyone, squad leaders for their own squad."""
+    if sees_everything(actor):
+        return
+    if actor.has_role("squad_leader") and actor.squad_id is not None and actor.squad_id == officer.squad_id:
+        return
+    raise Forbidden()

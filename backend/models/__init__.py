@@ -2,22 +2,10 @@
 from .audit import GENESIS_HASH, AuditEntry
 from .base import Base, utcnow
 from .org import AREA_KINDS, Area, Department, Squad, squad_areas
+from .patrols import Patrol, PatrolBatch, TrackPoint
 from .users import ROLES, LoginAttempt, LoginLock, RefreshToken, User, UserRole
 
 __all__ = [
-    "AREA_KINDS",
-    "GENESIS_HASH",
-    "ROLES",
-    "Area",
-    "AuditEntry",
-    "Base",
-    "Department",
-    "LoginAttempt",
-    "LoginLock",
-    "RefreshToken",
-    "Squad",
-    "User",
-    "UserRole",
-    "squad_areas",
-    "utcnow",
+    "AREA_KINDS", "ROLES", "GENESIS_HASH", "Area", "AuditEntry", "Base", "Department", "LoginAttempt", "LoginLock",
+    "Patrol", "PatrolBatch", "RefreshToken", "Squad", "TrackPoint", "User", "UserRole", "squad_areas", "utcnow",
 ]

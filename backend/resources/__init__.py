@@ -10,8 +10,9 @@ def register_resources(api) -> None:
     from .departments.routes import blp as departments
     from .health.routes import blp as health
     from .me.routes import blp as me
+    from .patrols.routes import blp as patrols
     from .squads.routes import blp as squads
     from .users.routes import blp as users
 
-    for blueprint in (health, config, auth, me, areas, users, squads, departments, audit):
+    for blueprint in (health, config, auth, me, areas, users, squads, departments, audit, patrols):
         api.register_blueprint(blueprint)

@@ -1,0 +1,114 @@
+"""Patrols: start, send fixes (idempotent batches), end, read, track as GeoJSON. Scoped by policies."""
+from __future__ import annotations
+
+from datetime import datetime, UTC
+
+from flask import request
+from flask.views import MethodView
+from sqlalchemy import select
+
+from ...context import client_addr, current_user
+from ...extensions.api import Blueprint, page_of
+from ...extensions.database import get_session
+from ...errors import BadRequest
+from ...models import Patrol, User
+from ...policies import area_scope, require_patrol_officer, require_track_importer, scoped_patrols
+from ...services import patrols
+from .schemas import (
+    BatchAnswerSchema, GpxImportAnswerSchema, GpxImportFileSchema, GpxImportFormSchema, PatrolEndSchema, PatrolQuerySchema, PatrolSchema, PatrolStartSchema, PointsBatchSchema,
+)
+
+blp = Blueprint("patrols", __name__, url_prefix="/api/v1/patrols", description="Patrols (网格巡查)")
+
+
+@blp.route("")
+class Patrols(MethodView):
+    @blp.arguments(PatrolQuerySchema, location="query")
+    @blp.response(200, PatrolSchema(many=True))
+    @blp.paginate(page_size=50, max_page_size=500)
+    def get(self, query, pagination_parameters):
+        """Patrols the caller may see, newest first."""
+        stmt = scoped_patrols(select(Patrol), current_user())
+        if "officer" in query:
+            stmt = stmt.where(Patrol.officer_id == query["officer"])
+        if "squad" in query:
+            stmt = stmt.where(Patrol.squad_id == query["squad"])
+        if "active" in query:
+            stmt = stmt.where(Patrol.ended_at.is_(None) if query["active"] else Patrol.ended_at.is_not(None))
+        return page_of(get_session(), stmt, pagination_parameters, Patrol.started_at.desc(), Patrol.id.desc())
+
+    @blp.arguments(PatrolStartSchema)
+    @blp.response(201, PatrolSchema)
+    @blp.alt_response(200, schema=PatrolSchema, description="A retry: the patrol this client id started")
+    def post(self, data):
+        """Start a patrol (officers). Idempotent on client_id."""
+        session, user = get_session(), current_user()
+        require_patrol_officer(user)
+        patrol, created = patrols.start_patrol(session, user, area_scope(session, user), data, client_addr())
+        session.commit()
+        return patrol, 201 if created else 200
+
+
+@blp.route("/import", methods=["POST"])
+@blp.arguments(GpxImportFormSchema, location="form")
+@blp.arguments(GpxImportFileSchema, location="files")
+@blp.response(201, GpxImportAnswerSchema)
+@blp.alt_response(200, schema=GpxImportAnswerSchema, description="The same file again: the patrol it created")
+def import_gpx(form, files):
+    """A GPX 1.0/1.1 file from a GPS logger or body camera as one patrol of `officer` (leaders, commanders, admins)."""
+    session, actor = get_session(), current_user()
+    upload = request.files.get("file")
+    if upload is None:
+        raise BadRequest("file_required", details={"fields": {"file": "required"}})
+    officer = _officer(session, form["officer"])
+    require_track_importer(actor, officer)
+    _, answer, created = patrols.import_gpx(session, actor, officer, upload.read(), upload.filename, client_addr())
+    session.commit()
+    return answer, 201 if created else 200
+
+
+def _officer(session, ref: str) -> User:
+    column = User.id if ref.isdigit() else User.username
+    officer = session.scalar(select(User).where(column == (int(ref) if ref.isdigit() else ref)))
+    if officer is None or not officer.has_role("officer"):
+        raise BadRequest("validation_error", details={"fields": {"officer": "not_an_officer"}})
+    return officer
+
+
+@blp.route("/<int:patrol_id>")
+@blp.response(200, PatrolSchema)
+def get_patrol(patrol_id):
+    """One patrol with its summary: fixes stored, distance, duration, moving time, gaps, flags."""
+    return patrols.visible_patrol(get_session(), current_user(), patrol_id)
+
+
+@blp.route("/<int:patrol_id>/points", methods=["POST"])
+@blp.arguments(PointsBatchSchema)
+@blp.response(200, BatchAnswerSchema)
+def add_points(data, patrol_id):
+    """Up to 5,000 fixes. Idempotent on batch_id: the same batch again changes nothing and answers the same."""
+    session, user = get_session(), current_user()
+    patrol = patrols.visible_patrol(session, user, patrol_id)
+    answer = patrols.add_points(session, user, patrol, data["batch_id"], data["points"], client_addr())
+    session.commit()
+    return answer
+
+
+@blp.route("/<int:patrol_id>/end", methods=["POST"])
+@blp.arguments(PatrolEndSchema)
+@blp.response(200, PatrolSchema)
+def end_patrol(data, patrol_id):
+    """End the patrol; fixes after the end are no longer stored."""
+    session, user = get_session(), current_user()
+    patrol = patrols.visible_patrol(session, user, patrol_id)
+    patrols.end_patrol(session, user, patrol, data.get("ended_at") or datetime.now(UTC), client_addr())
+    session.commit()
+    return patrol
+
+
+@blp.route("/<int:patrol_id>/track")
+@blp.response(200)
+def get_track(patrol_id):
+    """The track as GeoJSON: kept lines (never across a gap), gaps, dropped fixes with their reason."""
+    session = get_session()
+    return patrols.track_geojson(session, patrols.visible_patrol(session, current_user(), patrol_id))
