@@ -57,7 +57,7 @@ spatialite: deps
 	@scripts/ensure-spatialite.sh $(PY)
 
 lint: deps
-	$(PY) -m ruff check backend geo tests migrations scripts
+	$(PY) -m ruff check backend geo tests migrations scripts bench
 
 clean:
 	rm -rf $(VENV) pwa/node_modules pwa/dist
