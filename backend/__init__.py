@@ -39,11 +39,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     from .extensions.api import Api
     from .extensions.database import Database
     from .resources import register_resources
+    from .timing import register_timing
     from .web import register_web
 
     Database().init_app(app)
     if settings.is_production:
         _refuse_demo_accounts(app)
+    register_timing(app)  # first, so the clock includes authentication
     register_error_handlers(app)
     app.before_request(authenticate_request)
     api = Api(app)  # one Api per app: tests build apps on both databases in one process

@@ -44,6 +44,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "no_features": ("文件中没有可导入的要素", "The file has no features to import"),
     "file_required": ("请上传文件（字段名 file）", "Upload a file (field name: file)"),
+    "task_in_use": ("已有巡查按此排班开始，不能删除", "A patrol was started from this task: it cannot be deleted"),
+    "task_not_yours": ("这不是您的排班", "This task is not yours"),
+    "task_over": ("该排班的班次已结束", "This task's shift is over"),
     "point_not_found": ("该位置不在任何可见区域内", "That point is in no area you may see"),
 }
 

@@ -176,3 +176,46 @@ def require_track_importer(actor: User, officer: User) -> None:
     if actor.has_role("squad_leader") and actor.squad_id is not None and actor.squad_id == officer.squad_id:
         return
     raise Forbidden()
+
+
+def require_task_planner(actor: User, officer: User | None) -> None:
+    """Plans (排班) for an officer: admins and commanders for anyone, squad leaders for their own squad."""
+    if officer is not None and can_plan_for(actor, officer):
+        return
+    raise Forbidden()
+
+
+def can_plan_for(actor: User, officer: User) -> bool:
+    if sees_everything(actor):
+        return True
+    return actor.has_role("squad_leader") and actor.squad_id is not None and actor.squad_id == officer.squad_id
+
+
+def scoped_tasks(stmt: Select, user: User) -> Select:
+    """Tasks: an officer's own; a leader's squad's; everything for commanders and admins."""
+    from .models import PatrolTask
+
+    if sees_everything(user):
+        return stmt
+    conditions = []
+    if user.has_role("officer", "squad_leader"):
+        conditions.append(PatrolTask.officer_id == user.id)
+    if user.has_role("squad_leader") and user.squad_id:
+        conditions.append(PatrolTask.squad_id == user.squad_id)
+    return stmt.where(or_(*conditions)) if conditions else stmt.where(false())
+
+
+def coverage_filters(user: User, squad_id: int | None, officer_id: int | None) -> tuple[int | None, int | None]:
+    """The squad and officer filters a coverage query runs with. Leaders read their squad (any officer of it),
+    officers only their own coverage, commanders and admins anything; others nothing (403)."""
+    if sees_everything(user):
+        return squad_id, officer_id
+    if user.has_role("squad_leader") and user.squad_id:
+        if squad_id not in (None, user.squad_id):
+            raise Forbidden()
+        return user.squad_id, officer_id
+    if user.has_role("officer"):
+        if officer_id not in (None, user.id):
+            raise Forbidden()
+        return None, user.id
+    raise Forbidden()

@@ -21,9 +21,11 @@ __all__ = [
     "CoverageAccumulator",
     "GridCellIndex",
     "RasterSpec",
+    "cells_of_lonlat",
     "exact_coverage_by_grid",
     "grid_cell_index",
     "local_equidistant_crs",
+    "popcount_bytes",
     "rasterize_track_coverage",
     "raster_spec_for_bounds",
 ]
@@ -105,8 +107,13 @@ def raster_spec_for_bounds(
     radius_m: float = DEFAULT_RADIUS_M,
     cell_size_m: float = DEFAULT_CELL_SIZE_M,
     margin_m: float = 100.0,
+    centre_lonlat: tuple[float, float] | None = None,
 ) -> RasterSpec:
     """The raster for a town from its (min lon, min lat, max lon, max lat) bounds.
+
+    ``centre_lonlat`` fixes the projection centre (default: the centre of the bounds). Cell edges lie on
+    multiples of ``cell_size_m`` from that centre, so rasters with the same centre and cell size share one
+    lattice whatever their bounds: a grid's cells, in row-major order, are the same in all of them.
 
     The town's projected box is padded by ``radius_m`` (a fix outside the town still covers the town within
     R), plus the disk's reach in cells (samples whose disk could leave the raster are dropped, so those must
@@ -117,7 +124,8 @@ def raster_spec_for_bounds(
         raise ValueError(f"not lon/lat bounds: {bounds_lonlat_wgs84!r}")
     if cell_size_m <= 0 or radius_m < 0:
         raise ValueError("cell_size_m must be positive and radius_m non-negative")
-    crs = local_equidistant_crs((min_lon + max_lon) / 2.0, (min_lat + max_lat) / 2.0)
+    centre = centre_lonlat or ((min_lon + max_lon) / 2.0, (min_lat + max_lat) / 2.0)
+    crs = local_equidistant_crs(*centre)
     to_m = Transformer.from_crs(WGS84_LONLAT, crs, always_xy=True)
     # The box edges bulge in the projection; densify them so the projected corners bound the town.
     edge = np.linspace(0.0, 1.0, 33)
@@ -165,6 +173,50 @@ class GridCellIndex:
         covered_cells = running[self.offsets[1:]] - running[self.offsets[:-1]]
         cells = self.cells_per_grid
         return np.divide(covered_cells, cells, out=np.zeros(cells.size), where=cells > 0)
+
+
+    def covered_cells(self, covered: NDArray[np.bool_]) -> NDArray[np.int64]:
+        """Number of each grid's cells set in a per-cell ``covered`` mask."""
+        running = np.concatenate([[0], np.cumsum(covered[self.cell_ids], dtype=np.int64)])
+        return running[self.offsets[1:]] - running[self.offsets[:-1]]
+
+    def grid_bits(self, covered: NDArray[np.bool_], grid: int) -> bytes:
+        """Grid ``grid``'s cells of a per-cell mask, packed 1 bit per cell in the grid's cell order."""
+        return np.packbits(covered[self.cell_ids[self.offsets[grid]:self.offsets[grid + 1]]]).tobytes()
+
+    @cached_property
+    def _cells_sorted(self) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        owner = np.repeat(np.arange(self.grid_count), self.cells_per_grid)
+        order = np.argsort(self.cell_ids, kind="stable")
+        return self.cell_ids[order], owner[order]
+
+    def grid_of_cells(self, cells: ArrayLike) -> NDArray[np.int64]:
+        """The grid owning each raster cell id, -1 outside every grid (the first grid where grids overlap)."""
+        sorted_cells, owner = self._cells_sorted
+        cells_a = np.asarray(cells, dtype=np.int64)
+        at = np.searchsorted(sorted_cells, cells_a)
+        at_c = np.minimum(at, max(sorted_cells.size - 1, 0))
+        hit = (at < sorted_cells.size) & (sorted_cells[at_c] == cells_a) if sorted_cells.size else np.zeros(
+            cells_a.shape, dtype=bool)
+        return np.where(hit, owner[at_c] if sorted_cells.size else -1, -1)
+
+
+def popcount_bytes(packed: bytes | NDArray[np.uint8]) -> int:
+    """Set bits in a packed bitmap."""
+    return int(_POPCOUNT[np.frombuffer(packed, dtype=np.uint8)].sum())
+
+
+_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.int64)
+
+
+def cells_of_lonlat(spec: RasterSpec, lon: ArrayLike, lat: ArrayLike) -> NDArray[np.int64]:
+    """Raster cell id under each lon/lat point, -1 outside the raster."""
+    x_m, y_m = spec.from_lonlat.transform(np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64))
+    col = np.floor((np.asarray(x_m) - spec.origin_x_m) / spec.cell_size_m)
+    row = np.floor((np.asarray(y_m) - spec.origin_y_m) / spec.cell_size_m)
+    inside = (col >= 0) & (col < spec.width) & (row >= 0) & (row < spec.height)  # also drops NaN
+    return np.where(inside, np.where(inside, row, 0).astype(np.int64) * spec.width
+                    + np.where(inside, col, 0).astype(np.int64), -1)
 
 
 def grid_cell_index(spec: RasterSpec, grid_geoms_lonlat: Sequence[BaseGeometry] | NDArray[np.object_]

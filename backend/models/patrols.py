@@ -20,6 +20,8 @@ class Patrol(Base):
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
     grid_ids: Mapped[list] = mapped_column(JSON, default=list)  # planned grids; coverage counts every grid passed
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("patrol_tasks.id"), index=True)
+    shift_ends_at: Mapped[datetime | None]  # from the task: fixes after it are off duty, like after the end
     # Summary of the cleaned track, recomputed whenever fixes arrive.
     raw_count: Mapped[int] = mapped_column(default=0)
     point_count: Mapped[int] = mapped_column(default=0)

@@ -11,8 +11,11 @@ def register_resources(api) -> None:
     from .health.routes import blp as health
     from .me.routes import blp as me
     from .patrols.routes import blp as patrols
+    from .coverage.routes import blp as coverage
     from .squads.routes import blp as squads
+    from .tasks.routes import blp as tasks
     from .users.routes import blp as users
 
-    for blueprint in (health, config, auth, me, areas, users, squads, departments, audit, patrols):
+    for blueprint in (health, config, auth, me, areas, users, squads, departments, audit, patrols,
+                      tasks, coverage):
         api.register_blueprint(blueprint)

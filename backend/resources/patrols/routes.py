@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, UTC
 
-from flask import request
+from flask import Response, request
 from flask.views import MethodView
 from sqlalchemy import select
 
@@ -15,7 +15,8 @@ from ...models import Patrol, User
 from ...policies import area_scope, require_patrol_officer, require_track_importer, scoped_patrols
 from ...services import patrols
 from .schemas import (
-    BatchAnswerSchema, GpxImportAnswerSchema, GpxImportFileSchema, GpxImportFormSchema, PatrolEndSchema, PatrolQuerySchema, PatrolSchema, PatrolStartSchema, PointsBatchSchema,
+    BatchAnswerSchema, GpxImportAnswerSchema, PatrolCoverageSchema, PositionsQuerySchema, PositionsSchema,
+    TrackQuerySchema, GpxImportFileSchema, GpxImportFormSchema, PatrolEndSchema, PatrolQuerySchema, PatrolSchema, PatrolStartSchema, PointsBatchSchema,
 )
 
 blp = Blueprint("patrols", __name__, url_prefix="/api/v1/patrols", description="Patrols (网格巡查)")
@@ -107,8 +108,33 @@ def end_patrol(data, patrol_id):
 
 
 @blp.route("/<int:patrol_id>/track")
+@blp.arguments(TrackQuerySchema, location="query")
 @blp.response(200)
-def get_track(patrol_id):
-    """The track as GeoJSON: kept lines (never across a gap), gaps, dropped fixes with their reason."""
+def get_track(query, patrol_id):
+    """The track. GeoJSON: kept lines (never across a gap), gaps, dropped fixes with their reason. GPX and KML:
+    the kept lines, one segment per unbroken part."""
     session = get_session()
-    return patrols.track_geojson(session, patrols.visible_patrol(session, current_user(), patrol_id))
+    patrol = patrols.visible_patrol(session, current_user(), patrol_id)
+    if query["format"] == "gpx":
+        return Response(patrols.track_gpx(session, patrol), mimetype="application/gpx+xml", headers={
+            "Content-Disposition": f'attachment; filename="patrol-{patrol.id}.gpx"'})
+    if query["format"] == "kml":
+        return Response(patrols.track_kml(session, patrol), mimetype="application/vnd.google-earth.kml+xml",
+                        headers={"Content-Disposition": f'attachment; filename="patrol-{patrol.id}.kml"'})
+    return patrols.track_geojson(session, patrol)
+
+
+@blp.route("/<int:patrol_id>/coverage")
+@blp.response(200, PatrolCoverageSchema)
+def get_patrol_coverage(patrol_id):
+    """Covered share and m² of each grid this patrol's kept track came within R of."""
+    session = get_session()
+    return {"items": patrols.patrol_coverage(session, patrols.visible_patrol(session, current_user(), patrol_id))}
+
+
+@blp.route("/positions")
+@blp.arguments(PositionsQuerySchema, location="query")
+@blp.response(200, PositionsSchema)
+def get_positions(query):
+    """Each visible officer's last kept fix and time, from their latest patrol (leaders: their squad)."""
+    return {"items": patrols.last_positions(get_session(), current_user(), query.get("squad"))}

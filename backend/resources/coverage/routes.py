@@ -1,0 +1,87 @@
+"""Coverage per grid over a period, grids not visited for N days, and the coverage map as PNG tiles."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, UTC
+
+from flask import Response
+from sqlalchemy import select
+
+from ...context import current_user
+from ...errors import NotFound
+from ...extensions.api import Blueprint
+from ...extensions.database import get_session
+from ...models import Area
+from ...policies import _descendant_ids, _village_area_ids, area_scope, coverage_filters, require_visible_area
+from ...services import coverage, coverage_map
+from .schemas import CoverageQuerySchema, CoverageSchema, TileQuerySchema, UnvisitedQuerySchema, UnvisitedSchema
+
+blp = Blueprint("coverage", __name__, url_prefix="/api/v1/coverage", description="Patrol coverage (巡查覆盖)")
+
+
+def _grids(session, user, area_id: int | None) -> list[Area]:
+    """The grids the caller may see, under `area` when given."""
+    scope = area_scope(session, user)
+    stmt = select(Area).where(Area.kind == "grid").order_by(Area.id)
+    if area_id is not None:
+        require_visible_area(scope, area_id)
+        area = session.get(Area, area_id)
+        under = ({area_id} if area.kind == "grid" else _village_area_ids(session, area_id)
+                 if area.kind == "village" else _descendant_ids(session, {area_id}))
+        stmt = stmt.where(Area.id.in_(under))
+    return [a for a in session.scalars(stmt) if scope.allows(a.id)]
+
+
+def _period(query):
+    day_from = query.get("date_from") or coverage.today_local()
+    return day_from, query.get("date_to") or day_from
+
+
+@blp.route("")
+@blp.arguments(CoverageQuerySchema, location="query")
+@blp.response(200, CoverageSchema)
+def get_coverage(query):
+    """Per grid: covered share and m², patrols, officers and last visit over local days [from, to]."""
+    session, user = get_session(), current_user()
+    squad_id, officer_id = coverage_filters(user, query.get("squad"), query.get("officer"))
+    grids = _grids(session, user, query.get("area"))
+    day_from, day_to = _period(query)
+    figures = coverage.coverage_by_grid(session, [g.id for g in grids], day_from, day_to, squad_id, officer_id)
+    items = [{"grid_id": g.id, "name": g.name, "code": g.code, "area_m2": f.area_m2,
+              "covered_ratio": round(f.covered_ratio, 5), "covered_m2": round(f.covered_m2, 1),
+              "patrols": f.patrols, "officers": f.officers, "last_visited_at": f.last_visited_at}
+             for g, f in zip(grids, figures, strict=True)]
+    return {"date_from": day_from, "date_to": day_to, "items": items}
+
+
+@blp.route("/unvisited")
+@blp.arguments(UnvisitedQuerySchema, location="query")
+@blp.response(200, UnvisitedSchema)
+def get_unvisited(query):
+    """Grids nobody (in the squad or officer filter) came within R of in the last `days` days; never first."""
+    session, user = get_session(), current_user()
+    squad_id, officer_id = coverage_filters(user, query.get("squad"), query.get("officer"))
+    grids = _grids(session, user, query.get("area"))
+    last = coverage.last_visits(session, [g.id for g in grids], squad_id, officer_id)
+    now = datetime.now(UTC)
+    cutoff = now - timedelta(days=query["days"])
+    items = [{"grid_id": g.id, "name": g.name, "code": g.code, "last_visited_at": last.get(g.id),
+              "days_since": (now - last[g.id]).days if g.id in last else None}
+             for g in grids if g.id not in last or last[g.id] < cutoff]
+    items.sort(key=lambda i: (i["last_visited_at"] is not None, i["last_visited_at"] or now))
+    return {"days": query["days"], "items": items}
+
+
+@blp.route("/tiles/<int:z>/<int:x>/<int:y>.png")
+@blp.arguments(TileQuerySchema, location="query")
+@blp.response(200, description="256×256 PNG: covered cells green, uncovered red, transparent elsewhere")
+def get_tile(query, z, x, y):
+    """The coverage map for the same query as GET /coverage, as Web Mercator XYZ tiles."""
+    session, user = get_session(), current_user()
+    squad_id, officer_id = coverage_filters(user, query.get("squad"), query.get("officer"))
+    if not (0 <= z <= 22 and 0 <= x < 2**z and 0 <= y < 2**z):
+        raise NotFound()
+    grids = _grids(session, user, query.get("area"))
+    day_from, day_to = _period(query)
+    png = coverage_map.render_tile(session, z, x, y, [g.id for g in grids], day_from, day_to, squad_id, officer_id,
+                                   gcj02=query["crs"] == "gcj02")
+    return Response(png, mimetype="image/png", headers={"Cache-Control": "private, max-age=60"})
