@@ -1,8 +1,10 @@
 /// <reference lib="webworker" />
-// Service worker: precache the built shell, answer navigations with index.html (never /api/), wait for the
-// user to accept an update (registerType 'prompt': no skipWaiting until the page asks).
+// Service worker: precache the built shell, answer navigations with index.html (never /api/), answer basemap tiles
+// from the downloaded offline map first, and wait for the user to accept an update (registerType 'prompt': no
+// skipWaiting until the page asks).
 import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from 'workbox-precaching'
 import { NavigationRoute, registerRoute } from 'workbox-routing'
+import { TILE_CACHE } from './lib/tiles'
 
 declare let self: ServiceWorkerGlobalScope
 
@@ -10,6 +12,25 @@ precacheAndRoute(self.__WB_MANIFEST)
 cleanupOutdatedCaches()
 
 registerRoute(new NavigationRoute(createHandlerBoundToURL('index.html'), { denylist: [/^\/api(\/|$)/] }))
+
+// Basemap tiles, cache-first from the offline map (src/lib/tilesCache.ts fills TILE_CACHE with the exact URLs the
+// map requests). The basemap template is a device setting the worker cannot read, so every image request outside
+// /api/ is looked up; a miss goes to the network untouched and is not stored: only an explicit download fills the
+// cache, so its size stays what the user was shown. Precached images never get here (their route comes first).
+registerRoute(
+  ({ request, url, sameOrigin }) =>
+    request.method === 'GET' && request.destination === 'image' && !(sameOrigin && url.pathname.startsWith('/api/')),
+  async ({ request }) => {
+    // caches.match with cacheName does not create the cache when nothing was downloaded yet
+    const hit = await caches.match(request.url, { cacheName: TILE_CACHE, ignoreVary: true })
+    if (hit) return hit
+    try {
+      return await fetch(request)
+    } catch {
+      return Response.error()
+    }
+  },
+)
 
 self.addEventListener('message', (event) => {
   if (event.data && event.data.type === 'SKIP_WAITING') void self.skipWaiting()
