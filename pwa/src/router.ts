@@ -9,6 +9,7 @@ export const router = createRouter({
     { path: '/', name: 'home', component: () => import('@/pages/HomePage.vue') },
     { path: '/me', name: 'me', component: () => import('@/pages/MePage.vue') },
     { path: '/me/basemap', name: 'basemap', component: () => import('@/pages/BasemapPage.vue') },
+    { path: '/patrol', name: 'patrol', component: () => import('@/pages/PatrolPage.vue') },
     { path: '/offline-map', name: 'offline-map', component: () => import('@/pages/OfflineMapPage.vue') },
     { path: '/:rest(.*)*', redirect: '/' },
   ],

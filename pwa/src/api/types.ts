@@ -84,3 +84,94 @@ export interface ServerConfig {
   tianditu_key: string | null
   version: string
 }
+
+// Patrols and tasks (issue 3): instants are ISO 8601 UTC strings, dates local Asia/Shanghai YYYY-MM-DD.
+export interface ApiFix {
+  t: string
+  lon: number
+  lat: number
+  accuracy_m: number
+  speed_mps?: number | null
+  heading_deg?: number | null
+  altitude_m?: number | null
+  is_mock?: boolean
+}
+
+export interface PatrolStartBody {
+  client_id: string
+  started_at: string
+  task_id?: number
+  grid_ids?: number[]
+}
+
+export interface PointsBatchBody {
+  batch_id: string
+  points: ApiFix[]
+}
+
+export interface PatrolGap {
+  start_at: string
+  end_at: string
+  duration_s: number
+  distance_m: number
+  reason: string
+}
+
+export interface Patrol {
+  id: number
+  client_id: string
+  officer_id: number
+  squad_id: number | null
+  task_id?: number | null
+  started_at: string
+  ended_at: string | null
+  shift_ends_at?: string | null
+  grid_ids: number[]
+  raw_count: number
+  point_count: number
+  distance_m: number
+  duration_s: number
+  moving_time_s: number
+  dropped: Record<string, number>
+  gaps: PatrolGap[]
+  flags: Record<string, number>
+}
+
+export interface BatchAnswer {
+  batch_id: string
+  received: number
+  accepted: number
+  dropped: Record<string, number>
+  point_count: number
+}
+
+export interface GridCoverageItem {
+  grid_id: number
+  covered_ratio: number
+  covered_m2: number
+}
+
+export interface TaskProgress {
+  covered_ratio: number
+  visits: number
+  met: boolean
+  grids: { grid_id: number; covered_ratio: number; visits: number }[]
+}
+
+export interface Task {
+  id: number
+  client_id: string
+  officer_id: number
+  officer_name: string
+  squad_id: number | null
+  date: string
+  shift_start: string
+  shift_end: string
+  starts_at: string
+  ends_at: string
+  grid_ids: number[]
+  coverage_target: number
+  min_visits: number
+  note: string | null
+  progress: TaskProgress | null
+}
