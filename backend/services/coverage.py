@@ -209,9 +209,10 @@ def coverage_by_grid(session: Session, grid_ids: list[int], day_from: date, day_
     merged = _merged_bits(session, day_from, day_to, squad_id, officer_id)
     visits = _visit_figures(session, day_from, day_to, squad_id, officer_id)
     figures = []
+    cells_per_grid = raster.index.cells_per_grid if raster else None
     for grid_id in grid_ids:
         pos = raster.position.get(grid_id) if raster else None
-        cells = int(raster.index.cells_per_grid[pos]) if pos is not None else 0
+        cells = int(cells_per_grid[pos]) if pos is not None else 0
         area_m2 = float(raster.area_m2[pos]) if pos is not None else 0.0
         bits = merged.get(grid_id)
         ratio = popcount_bytes(bits) / cells if bits is not None and cells else 0.0

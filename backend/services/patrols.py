@@ -79,6 +79,9 @@ def add_points(session: Session, user: User, patrol: Patrol, batch_id: str, poin
     if patrol.officer_id != user.id:
         raise Forbidden()
     fixes = parse_fixes(points)
+    # One batch of a patrol at a time (the tail is re-cleaned from what is stored); SQLite's BEGIN IMMEDIATE
+    # already serialises writers, PostgreSQL locks the patrol's row.
+    session.execute(select(Patrol.id).where(Patrol.id == patrol.id).with_for_update())
     body_hash = fixes.content_hash()
     existing = session.scalar(select(PatrolBatch).where(PatrolBatch.patrol_id == patrol.id,
                                                         PatrolBatch.batch_id == batch_id))

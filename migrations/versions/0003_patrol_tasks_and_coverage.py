@@ -16,6 +16,10 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # Foreign keys on raw fixes cost PostgreSQL a trigger per row (see models/patrols.py TrackPoint).
+    with op.batch_alter_table('track_points', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_track_points_patrol_id_patrols'), type_='foreignkey')
+        batch_op.drop_constraint(batch_op.f('fk_track_points_batch_pk_patrol_batches'), type_='foreignkey')
 
     op.create_table('coverage_lattice',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -127,4 +131,8 @@ def downgrade() -> None:
 
     op.drop_table('grid_coverage')
     op.drop_table('coverage_lattice')
+    with op.batch_alter_table('track_points', schema=None) as batch_op:
+        batch_op.create_foreign_key(batch_op.f('fk_track_points_batch_pk_patrol_batches'), 'patrol_batches',
+                                    ['batch_pk'], ['id'])
+        batch_op.create_foreign_key(batch_op.f('fk_track_points_patrol_id_patrols'), 'patrols', ['patrol_id'], ['id'])
 

@@ -58,14 +58,14 @@ def start_patrol(client, headers, started_at, client_id, **extra):
     return response.get_json()
 
 
-def kept_parts(points, rules=TrackRules()):
+def kept_parts(points, rules: TrackRules | None = None):
     """Independent cleaning of what was sent (geo.tracks), as lon/lat parts for the exact oracle."""
     t = np.array([datetime.fromisoformat(p["t"]).timestamp() for p in points])
     order = np.argsort(t, kind="stable")
     lon = np.array([p["lon"] for p in points])[order]
     lat = np.array([p["lat"] for p in points])[order]
     acc = np.array([p["accuracy_m"] for p in points])[order]
-    clean = clean_track(t[order], lon, lat, accuracy_m=acc, rules=rules)
+    clean = clean_track(t[order], lon, lat, accuracy_m=acc, rules=rules or TrackRules())
     return clean, [np.column_stack([lon[part], lat[part]]) for part in clean.parts()]
 
 
@@ -124,7 +124,7 @@ def test_real_tracks_over_real_grids_match_the_exact_computation(san_francisco, 
     assert touched.sum() >= 5  # the tracks cross several neighbourhoods
     error_pp = np.abs(api - exact)[touched] * 100
     assert error_pp.mean() <= 0.5 and error_pp.max() <= 3.0, (error_pp.mean(), error_pp.max())
-    for g, ratio in zip(grid_ids, exact, strict=True):
+    for g in grid_ids:
         item = items[g]
         assert item["covered_m2"] == pytest.approx(item["covered_ratio"] * item["area_m2"], abs=1e-5 * item["area_m2"] + 1)
         assert (item["patrols"] > 0) == (item["covered_ratio"] > 0)
@@ -237,7 +237,7 @@ def test_the_coverage_of_one_patrol(client, auth, officer1_track):
     patrol = start_patrol(client, officer, t0, "patrol-own-coverage")
     post_batches(client, officer, patrol["id"], points, [len(points)])
     own = client.get(f"/api/v1/patrols/{patrol['id']}/coverage", headers=officer).get_json()["items"]
-    day = coverage_items(client, officer, officer="%d" % auth.user("officer1")["id"])
+    day = coverage_items(client, officer, officer=auth.user("officer1")["id"])
     assert {i["grid_id"]: i["covered_ratio"] for i in own} == {g: i["covered_ratio"] for g, i in day.items()}
     assert client.get(f"/api/v1/patrols/{patrol['id']}/coverage", headers=auth.headers("supervisor1")).status_code == 404
 
