@@ -110,22 +110,38 @@ async function drainOnce(userId: number): Promise<DrainReport> {
   return stop('done')
 }
 
-/** POST /patrols; if the server no longer gives this officer some of the grids, start without those. */
+/**
+ * POST /patrols. The fixes were recorded whatever the server now thinks of the plan, so a refusal of the plan
+ * must not strand them: a task deleted or over meanwhile -> start as a patrol of the same grids without the task;
+ * grids no longer this officer's -> start without those. The changed body is stored before it is sent.
+ */
 async function sendStart(seq: number, payload: PatrolPayload<PatrolStartBody>) {
-  try {
-    return await api.startPatrol(payload.body)
-  } catch (err) {
-    const unknown = (err as ApiError)?.details?.fields as { grid_ids?: { unknown?: number[] } } | undefined
-    const hidden = unknown?.grid_ids?.unknown
-    if (!(err instanceof ApiError) || err.status !== 400 || !Array.isArray(hidden) || !payload.body.grid_ids) throw err
-    const { grid_ids: asked, ...rest } = payload.body
-    const kept = (asked ?? []).filter((g) => !hidden.includes(g))
-    const body: PatrolStartBody = kept.length ? { ...rest, grid_ids: kept } : rest
-    const next = { ...payload, body }
-    const w = await updateStartBody(seq, next)
-    if (!w.ok) throw w.error
-    return api.startPatrol(body)
+  let body = payload.body
+  for (let round = 0; ; round++) {
+    try {
+      return await api.startPatrol(body)
+    } catch (err) {
+      const next = round < 2 && err instanceof ApiError && err.status === 400 ? withoutRefused(body, err) : null
+      if (!next) throw err
+      const w = await updateStartBody(seq, { ...payload, body: next })
+      if (!w.ok) throw w.error
+      body = next
+    }
   }
+}
+
+function withoutRefused(body: PatrolStartBody, err: ApiError): PatrolStartBody | null {
+  if ((err.code === 'task_not_yours' || err.code === 'task_over') && body.task_id !== undefined) {
+    const { task_id: _refused, ...rest } = body
+    void _refused
+    return rest
+  }
+  const fields = err.details?.fields as { grid_ids?: { unknown?: number[] } } | undefined
+  const hidden = fields?.grid_ids?.unknown
+  if (!Array.isArray(hidden) || !body.grid_ids) return null
+  const { grid_ids: asked, ...rest } = body
+  const kept = asked.filter((g) => !hidden.includes(g))
+  return kept.length ? { ...rest, grid_ids: kept } : rest
 }
 
 export const DRAIN_INTERVAL_MS = 20_000

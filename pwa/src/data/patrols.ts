@@ -57,9 +57,10 @@ export function createPatrol(opts: StartOptions): Promise<Result<PatrolRow>> {
       serverCoverage: null,
     }
     const body: PatrolStartBody = { client_id: patrol.clientId, started_at: isoOf(now) }
-    // With a task the server takes the task's grids; without, the grids this officer was shown.
+    // With a task the server takes the task's grids (the ids sent are the same, and serve if the task is refused);
+    // without, the grids this officer was shown.
     if (patrol.taskId !== null) body.task_id = patrol.taskId
-    else if (patrol.gridIds.length) body.grid_ids = patrol.gridIds
+    if (patrol.gridIds.length) body.grid_ids = patrol.gridIds
     await db.transaction('rw', db.patrols, db.outbox, async () => {
       await db.patrols.add(patrol)
       await db.outbox.add(outboxRow(patrol.userId, patrol.clientId, KIND_START, { patrolClientId: patrol.clientId, body }, now))

@@ -31,7 +31,7 @@ if (!BASE_URL) {
       const listed = await page.locator('[data-testid="area-item"]').count()
       assert.equal(officerPaths, listed, 'one polygon per listed grid')
       assert.match(await page.textContent('[data-testid="home-officer"]'), /今日网格/)
-      assert.match(await page.textContent('[data-testid="home-officer"]'), /巡查功能即将上线/)
+      assert.match(await page.textContent('[data-testid="start-patrol"]'), /开始巡查/)
       await officer.close()
 
       const admin = await newPhoneContext(browser)

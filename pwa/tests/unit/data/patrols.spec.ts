@@ -142,6 +142,20 @@ describe('patrol storage and outbox', () => {
     expect(await app.db.outbox.count()).toBe(0)
   })
 
+  it('a task deleted while the phone was offline does not strand the patrol: it starts on the same grids', async () => {
+    const { app, server, patrols, sync } = await setup()
+    const p = ok(await patrols.createPatrol({ userId: OFFICER, taskId: 9, gridIds: [101], shiftEndsAt: T0 + 3600_000, now: T0 }))
+    server.failWith = { path: /^\/api\/v1\/patrols$/, status: 400, code: 'task_not_yours', times: 1 }
+    expect((await sync.drainPatrolOutbox(OFFICER)).status).toBe('done')
+    const starts = server.calls.filter((c) => c.path === '/api/v1/patrols').map((c) => c.body)
+    expect(starts).toEqual([
+      { client_id: p.clientId, started_at: new Date(T0).toISOString(), task_id: 9, grid_ids: [101] },
+      { client_id: p.clientId, started_at: new Date(T0).toISOString(), grid_ids: [101] },
+    ])
+    expect(server.patrols[0]).toMatchObject({ client_id: p.clientId, task_id: null, grid_ids: [101] })
+    expect(await app.db.outbox.count()).toBe(0)
+  })
+
   it('does not store the same fix twice (same time delivered again, or to a second tab)', async () => {
     const { patrols } = await setup()
     const p = ok(await patrols.createPatrol({ userId: OFFICER, now: T0 }))
