@@ -207,6 +207,26 @@ async function loadPatrol(row: PatrolRow) {
   await refreshPatrolPending()
 }
 
+// Logged out, or someone else logged in: this device stops recording the patrol at once (it is not ended; its
+// officer resumes it after logging in again, with an honest gap).
+watch(
+  () => session.userId,
+  (id) => {
+    if (id === restoredFor) return
+    if (restoredFor !== null) {
+      stopRecording()
+      restoredFor = null
+      patrol.ready = false
+      patrol.row = null
+      patrol.fixCount = 0
+      patrol.lastFix = null
+      patrol.gap = null
+      rebuild([])
+    }
+    if (id !== null) void ensurePatrolRestored()
+  },
+)
+
 // The grids arrive (or change) with a sync after the patrol was restored: recount the estimate on them.
 watch(areas, async () => {
   if (!patrol.row) return

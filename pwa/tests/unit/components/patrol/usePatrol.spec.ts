@@ -174,6 +174,23 @@ describe('usePatrol', () => {
     expect(store.patrol.distanceM).toBeCloseTo(11.1, 0) // the jump across the gap is not distance
   })
 
+  it('stops recording at once when the officer logs out; the patrol resumes after the next login', async () => {
+    const server = new PatrolServer()
+    const { store, app } = await page(server, uniqueDbName())
+    await store.startPatrol()
+    const clientId = store.patrol.row!.clientId
+    geo.emit(LON, lat(0), store.patrol.row!.startedAt + 1000)
+    await settle(store, 1)
+    await app.logout()
+    await vi.waitFor(() => expect(geo.watchers.size).toBe(0))
+    expect(store.patrol.row).toBeNull()
+    geo.emit(LON, lat(1), Date.now() + 2000) // nobody listens: nothing is recorded off duty
+    await app.login('officer1', 'gridpatrol-demo')
+    await vi.waitFor(() => expect(store.patrol.row?.clientId).toBe(clientId))
+    expect(store.patrol.fixCount).toBe(1)
+    await vi.waitFor(() => expect(geo.watchers.size).toBe(1))
+  })
+
   it('says at once when location is denied', async () => {
     const server = new PatrolServer()
     const { store } = await page(server, uniqueDbName())
