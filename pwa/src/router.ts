@@ -11,6 +11,8 @@ export const router = createRouter({
     { path: '/me/basemap', name: 'basemap', component: () => import('@/pages/BasemapPage.vue') },
     { path: '/patrol', name: 'patrol', component: () => import('@/pages/PatrolPage.vue') },
     { path: '/offline-map', name: 'offline-map', component: () => import('@/pages/OfflineMapPage.vue') },
+    { path: '/coverage', name: 'coverage', component: () => import('@/pages/CoveragePage.vue') },
+    { path: '/plan', name: 'plan', component: () => import('@/pages/PlanPage.vue') },
     { path: '/:rest(.*)*', redirect: '/' },
   ],
 })

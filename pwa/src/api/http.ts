@@ -74,8 +74,14 @@ function buildUrl(path: string, query?: RequestOptions['query']): string {
   return qs ? `${path}?${qs}` : path
 }
 
-async function send(method: string, url: string, opts: RequestOptions, token: string | null): Promise<Response> {
-  const headers: Record<string, string> = { Accept: 'application/json', 'Accept-Language': acceptLanguage() }
+async function send(
+  method: string,
+  url: string,
+  opts: RequestOptions,
+  token: string | null,
+  accept = 'application/json',
+): Promise<Response> {
+  const headers: Record<string, string> = { Accept: accept, 'Accept-Language': acceptLanguage() }
   if (opts.body !== undefined) headers['Content-Type'] = 'application/json'
   if (token) headers.Authorization = `Bearer ${token}`
   try {
@@ -123,6 +129,20 @@ export async function requestRaw<T>(method: string, path: string, opts: RequestO
   if (!response.ok) throw await parseError(response)
   const data = (response.status === 204 ? null : await response.json().catch(() => null)) as T
   return { data, headers: response.headers, status: response.status }
+}
+
+/** A binary answer (PNG map tiles) with the same bearer token, refresh on 401, errors and connectivity reports. */
+export async function requestBlob(path: string, opts: RequestOptions = {}, accept = 'image/png'): Promise<Blob> {
+  const url = buildUrl(path, opts.query)
+  const useAuth = opts.auth !== false && authProvider !== null
+  let token = useAuth ? await authProvider!.accessToken() : null
+  let response = await send('GET', url, opts, token, accept)
+  if (response.status === 401 && useAuth && token) {
+    token = await authProvider!.refreshAfter401(token)
+    response = await send('GET', url, opts, token, accept)
+  }
+  if (!response.ok) throw await parseError(response)
+  return response.blob()
 }
 
 export async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {

@@ -1,0 +1,60 @@
+// The coverage map as a Leaflet layer: tiles from GET /api/v1/coverage/tiles/{z}/{x}/{y}.png need the bearer token,
+// which an <img src> cannot send, so each tile is fetched through http.ts (token refresh included) and shown as a
+// blob: URL that is revoked, and its request aborted, when Leaflet unloads the tile.
+import L from '@/components/map/leaflet'
+import { getCoverageTile, type CoverageFilter } from '@/api/coverage'
+
+export type CoverageTileFilter = CoverageFilter & { crs: 'wgs84' | 'gcj02' }
+
+type TileImage = HTMLImageElement & { gpAbort?: AbortController; gpBlobUrl?: string }
+
+function release(tile: TileImage): void {
+  tile.gpAbort?.abort()
+  if (tile.gpBlobUrl) URL.revokeObjectURL(tile.gpBlobUrl)
+  tile.gpBlobUrl = undefined
+}
+
+export class CoverageTileLayer extends L.GridLayer {
+  private filter: CoverageTileFilter
+  /** blob: URLs alive now (tests and the page check nothing leaks) */
+  liveUrls = 0
+
+  constructor(filter: CoverageTileFilter, options: L.GridLayerOptions = {}) {
+    // below z12 a cell (10 m) is under a pixel and the server would draw the whole town per tile
+    super({ tileSize: 256, opacity: 0.7, minZoom: 12, maxZoom: 20, className: 'gp-coverage-tiles', ...options })
+    this.filter = filter
+    this.on('tileunload', (e: L.TileEvent) => {
+      const tile = e.tile as TileImage
+      if (tile.gpBlobUrl) this.liveUrls -= 1
+      release(tile)
+    })
+  }
+
+  setFilter(filter: CoverageTileFilter): void {
+    if (JSON.stringify(filter) === JSON.stringify(this.filter)) return
+    this.filter = filter
+    this.redraw()
+  }
+
+  protected createTile(coords: L.Coords, done: L.DoneCallback): HTMLElement {
+    const tile = document.createElement('img') as TileImage
+    tile.alt = ''
+    tile.setAttribute('role', 'presentation')
+    const controller = new AbortController()
+    tile.gpAbort = controller
+    getCoverageTile(coords.z, coords.x, coords.y, this.filter, controller.signal)
+      .then((blob) => {
+        if (controller.signal.aborted) return
+        tile.gpBlobUrl = URL.createObjectURL(blob)
+        this.liveUrls += 1
+        tile.onload = () => done(undefined, tile)
+        tile.onerror = () => done(new Error('coverage tile did not decode'), tile)
+        tile.src = tile.gpBlobUrl
+      })
+      .catch((err: Error) => {
+        // offline or aborted: the tile stays empty; the grid colours still show the figures
+        if (!controller.signal.aborted) done(err, tile)
+      })
+    return tile
+  }
+}
