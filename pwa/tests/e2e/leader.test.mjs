@@ -1,10 +1,12 @@
-// The squad leader's screens in a real browser against a real server: the coverage map (after officer1 patrolled one
-// of their grids through the API, with a gap, a dropped fix and a mock fix), the offline fallback of the coverage
-// page, and planning a task for officer1 (a retry after a lost answer does not duplicate it), then deleting it.
+// The squad leader's screens in a real browser against a real server: the coverage map (after officer2 of leader1's
+// squad patrolled a grid through the API, with a gap, a dropped fix and a mock fix), the offline fallback of the
+// coverage page, and planning a task for officer1 (a retry after a lost answer does not duplicate it), then deleting
+// it. Other test files run at the same time against the same server (officer1 patrols in patrol.test.mjs), so
+// figures other tests can raise are checked as lower bounds.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import { BASE_URL, MISSING_URL_MESSAGE, PASSWORD, launch, login, newPhoneContext } from './helpers.mjs'
+import { BASE_URL, MISSING_URL_MESSAGE, PASSWORD, launch, login, newPhoneContext, waitForServiceWorkerControl } from './helpers.mjs'
 
 async function api(method, path, token, body) {
   const response = await fetch(`${BASE_URL}/api/v1${path}`, {
@@ -29,7 +31,7 @@ function ringBbox(geometry) {
 }
 
 /**
- * officer1 walks a lawnmower over one of their grids in the last ~25 minutes: 8 rows, a fix every 4 s, a 5-minute
+ * An officer walks a lawnmower over one of their grids in the last ~25 minutes: 8 rows, a fix every 4 s, a 5-minute
  * pause with no fixes after row 4 (a gap), one fix 300 m inaccurate (dropped) and one from a mock-location app.
  * A test run within the first minutes after midnight in Shanghai would split it over two days.
  */
@@ -65,12 +67,13 @@ if (!BASE_URL) {
     let browser
     let officer
     let officerGrids
+    let walker
     let leader
     before(async () => {
       browser = await launch()
       officer = await apiLogin('officer1')
-      const areas = await api('GET', '/areas?kind=grid&page_size=1000', officer.access_token)
-      officerGrids = areas.features
+      officerGrids = (await api('GET', '/areas?kind=grid&page_size=1000', officer.access_token)).features
+      walker = await apiLogin('officer2')
       leader = await apiLogin('leader1')
     })
     after(async () => {
@@ -78,12 +81,14 @@ if (!BASE_URL) {
     })
 
     test("coverage map: the squad's grids coloured, a legend, the covered grid, positions and a track with its gap", async () => {
-      const grid = officerGrids[0]
-      const patrol = await patrolOneGrid(officer.access_token, grid)
+      const walkerGrids = (await api('GET', '/areas?kind=grid&page_size=1000', walker.access_token)).features
+      // the smallest grid: 8 rows of the walk are then close enough (R = 30 m) to cover it all
+      const grid = walkerGrids.reduce((a, b) => (b.properties.area_m2 < a.properties.area_m2 ? b : a))
+      const patrol = await patrolOneGrid(walker.access_token, grid)
       const expected = await api('GET', '/coverage', leader.access_token)
       assert.ok(expected.items.length > 1)
       const covered = expected.items.find((i) => i.grid_id === grid.id)
-      assert.ok(covered && covered.covered_ratio > 0.5, `the server counts the patrol: ${JSON.stringify(covered)}`)
+      assert.ok(covered && covered.covered_ratio >= 0.8, `the server counts the patrol: ${JSON.stringify(covered)}`)
 
       const context = await newPhoneContext(browser)
       const page = await context.newPage()
@@ -100,10 +105,7 @@ if (!BASE_URL) {
       for (const label of ['网格覆盖率', '0–20%', '≥80%', '无数据', '已覆盖', '未覆盖']) assert.ok(legend.includes(label), `legend has ${label}`)
       // the patrolled grid: its share in the list and a green fill on the map
       const item = page.locator(`[data-testid="coverage-grid-item"][data-grid-id="${grid.id}"]`)
-      assert.match(
-        await item.textContent(),
-        new RegExp(`${grid.properties.name}[\\s\\S]*巡查 ${covered.patrols} 次 · ${covered.officers} 人[\\s\\S]*\\d+%`),
-      )
+      assert.match(await item.textContent(), new RegExp(`${grid.properties.name}[\\s\\S]*巡查 [1-9]\\d* 次 · [1-9]\\d* 人[\\s\\S]*\\d+%`))
       assert.equal(await page.getAttribute(`[data-testid="leader-map"] path[data-grid-id="${grid.id}"]`, 'fill'), '#15803d')
       assert.match(await page.textContent('[data-testid="coverage-summary"]'), /\d+%/)
       // the uncovered cells overlay: tiles fetched with the token, shown as blob: URLs
@@ -113,8 +115,8 @@ if (!BASE_URL) {
         { timeout: 20_000 },
       )
 
-      // officers' last positions; tapping officer1 shows the track with the gap dashed and the dropped fix marked
-      const officerItem = page.locator('[data-testid="officer-item"]', { hasText: officer.user.display_name })
+      // officers' last positions; tapping officer2 shows the track with the gap dashed and the dropped fix marked
+      const officerItem = page.locator('[data-testid="officer-item"]', { hasText: walker.user.display_name })
       await officerItem.waitFor()
       assert.match(await officerItem.textContent(), /巡查中/)
       await officerItem.click()
@@ -128,24 +130,27 @@ if (!BASE_URL) {
       assert.equal(await gap.getAttribute('stroke-dasharray'), '2 8')
       assert.equal(await gap.getAttribute('stroke'), '#f59e0b')
       assert.equal(await page.locator('[data-testid="leader-map"] path.gp-dropped').count(), 1)
-      assert.ok(patrol.id > 0)
 
       // "not visited for N days": the patrolled grid is not among them, the others are
       await page.click('[data-testid="unvisited-switch"]')
       await page.waitForSelector('[data-testid="unvisited-item"]')
       const unvisited = await page.locator('[data-testid="unvisited-item"]').allTextContents()
-      assert.equal(unvisited.length, expected.items.length - expected.items.filter((i) => i.patrols > 0).length)
+      assert.ok(unvisited.length > 0 && unvisited.length < expected.items.length)
+      assert.ok(unvisited.every((text) => /从未巡查|\d+ 天前/.test(text)))
       assert.ok(!unvisited.some((text) => text.includes(grid.properties.name)), 'the patrolled grid was visited')
 
       // offline: the last coverage fetched, with its time, marked stale
+      await waitForServiceWorkerControl(page)
+      await page.waitForSelector('[data-testid="coverage-grid-item"]')
       await context.route('**/api/**', (route) => route.abort('internetdisconnected'))
       await context.setOffline(true)
       await page.reload()
       await page.waitForSelector('[data-testid="coverage-stale"]')
       assert.match(await page.textContent('[data-testid="coverage-stale"]'), /离线：显示的是 \d{4}-\d{2}-\d{2} \d{2}:\d{2} 获取的数据，可能已过时/)
       await page.waitForFunction((n) => document.querySelectorAll('[data-testid="coverage-grid-item"]').length === n, expected.items.length)
-      assert.match(await page.locator(`[data-testid="coverage-grid-item"][data-grid-id="${grid.id}"]`).textContent(), new RegExp(`巡查 ${covered.patrols} 次`))
+      assert.match(await page.locator(`[data-testid="coverage-grid-item"][data-grid-id="${grid.id}"]`).textContent(), /巡查 [1-9]\d* 次/)
       await context.close()
+      await api('POST', `/patrols/${patrol.id}/end`, walker.access_token, {})
     })
 
     test('planning: leader1 gives officer1 a shift with grids; a retry after a lost answer makes no duplicate; delete', async () => {
