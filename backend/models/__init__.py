@@ -1,13 +1,13 @@
 """All models, imported here so Alembic and the app see one metadata."""
 from .audit import GENESIS_HASH, AuditEntry
 from .base import Base, utcnow
-from .coverage import CoverageLattice, GridCoverage, PatrolGridVisit, PatrolTask
+from .coverage import CoverageDay, CoverageLattice, PatrolGridVisit, PatrolTask
 from .org import AREA_KINDS, Area, Department, Squad, squad_areas
 from .patrols import Patrol, PatrolBatch, TrackPoint
 from .users import ROLES, LoginAttempt, LoginLock, RefreshToken, User, UserRole
 
 __all__ = [
     "AREA_KINDS", "ROLES", "GENESIS_HASH", "Area", "AuditEntry", "Base", "CoverageLattice", "Department",
-    "GridCoverage", "PatrolGridVisit", "PatrolTask", "LoginAttempt", "LoginLock",
+    "CoverageDay", "PatrolGridVisit", "PatrolTask", "LoginAttempt", "LoginLock",
     "Patrol", "PatrolBatch", "RefreshToken", "Squad", "TrackPoint", "User", "UserRole", "squad_areas", "utcnow",
 ]

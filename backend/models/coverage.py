@@ -1,10 +1,10 @@
-"""Planning and coverage: patrol tasks (排班), the coverage lattice, per grid-day-officer bitmaps of covered cells,
-and per patrol-grid-day visits (the counts and times the bitmaps cannot hold)."""
+"""Planning and coverage: patrol tasks (排班), the coverage lattice, per day and scope bitmaps of covered cells,
+and per patrol-grid-day visits (who came near which grid, when)."""
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Date, Float, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, utcnow
@@ -50,31 +50,42 @@ class CoverageLattice(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class GridCoverage(Base):
-    """Cells of one grid covered on one local day by one officer's kept tracks: 1 bit per cell of the grid, in
-    the grid's cell order. ORed as batches arrive, so a query reads one row per grid, day and officer."""
+class CoverageDay(Base):
+    """Cells covered on one local day, town-wide, for one scope: everyone ('all', scope_id 0), a squad, or an
+    officer. One row per day and scope, ORed as batches arrive, so a week's query reads at most 7 rows whatever
+    the number of patrols or grids behind it.
 
-    __tablename__ = "grid_coverage"
-    __table_args__ = (UniqueConstraint("day", "grid_id", "officer_id"),
-                      Index("ix_grid_coverage_grid_day", "grid_id", "day"))
+    `cells` is LZ4(packbits) of the lattice rectangle [col0, col0 + width) x [row0, row0 + height), row-major
+    (lattice units: cells from the lattice centre), so a row written before grids were added still reads right.
+    `visits` (scope 'all' only) is LZ4 of int64 rows (grid_id, patrol_id, officer_id, squad_id or -1,
+    first_at, last_at in unix seconds): patrols, officers and last visits per grid without a GROUP BY over
+    thousands of rows.
+    """
+
+    __tablename__ = "coverage_days"
+    __table_args__ = (UniqueConstraint("day", "scope", "scope_id"),
+                      CheckConstraint("scope IN ('all','squad','officer')", name="scope"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    grid_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
     day: Mapped[date] = mapped_column(Date)
-    officer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    squad_id: Mapped[int | None] = mapped_column(ForeignKey("squads.id"), index=True)
-    cell_count: Mapped[int]
-    covered_cells: Mapped[int]
-    bits: Mapped[bytes] = mapped_column(LargeBinary)
+    scope: Mapped[str] = mapped_column(String(8))
+    scope_id: Mapped[int]
+    col0: Mapped[int]
+    row0: Mapped[int]
+    width: Mapped[int]
+    height: Mapped[int]
+    cells: Mapped[bytes] = mapped_column(LargeBinary)
+    visits: Mapped[bytes | None] = mapped_column(LargeBinary)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class PatrolGridVisit(Base):
-    """A patrol came within R of a grid on a local day: counts patrols and officers, and the last visit."""
+    """A patrol came within R of a grid on a local day, first and last time: the trace behind the counts, and
+    the "not visited for N days" list."""
 
     __tablename__ = "patrol_grid_visits"
     __table_args__ = (UniqueConstraint("patrol_id", "grid_id", "day"),
-                      Index("ix_patrol_grid_visits_grid_day", "grid_id", "day"),
+                      Index("ix_patrol_grid_visits_grid_last", "grid_id", "last_at"),
                       Index("ix_patrol_grid_visits_day", "day"))
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,9 +1,10 @@
 """Coverage per grid and local day, kept up to date batch by batch.
 
 The town raster (geo.coverage) is built once per process from the grids and the stored lattice. Each batch's kept
-lines are stamped into it and, for every grid they touch, ORed into that grid's bitmap for the day and officer
-(`GridCoverage`), so a day or week query reads one small row per grid, day and officer, whatever the number of
-patrols. `PatrolGridVisit` keeps what bits cannot: which patrols and officers came, and when.
+lines are stamped into it and ORed into the day's town-wide bitmaps for everyone, the squad and the officer
+(`CoverageDay`), so a day or week query reads at most one row per day, whatever the number of patrols or grids.
+`PatrolGridVisit` keeps who came near which grid and when; the day's 'all' row carries the same as a compact
+blob for fast counting.
 """
 from __future__ import annotations
 
@@ -12,18 +13,19 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, UTC
 from zoneinfo import ZoneInfo
 
+import lz4.block
 import numpy as np
 import shapely
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from geo.coverage import (
     DEFAULT_CELL_SIZE_M, DEFAULT_RADIUS_M, GridCellIndex, RasterSpec, cells_of_lonlat, grid_cell_index,
-    popcount_bytes, rasterize_track_coverage, raster_spec_for_bounds,
+    rasterize_track_coverage, raster_spec_for_bounds,
 )
 
-from ..models import Area, CoverageLattice, GridCoverage, Patrol, PatrolGridVisit
+from ..models import Area, CoverageDay, CoverageLattice, Patrol, PatrolGridVisit
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")  # coverage days are the squad's working days
 
@@ -110,12 +112,63 @@ def _build_raster(session: Session, key: tuple, lattice: CoverageLattice) -> Tow
                       {int(g): i for i, g in enumerate(ids)}, lattice.radius_m)
 
 
+# ---- the day rows ------------------------------------------------------------------------------------------
+
+ALL, SQUAD, OFFICER = "all", "squad", "officer"
+_VISIT_COLUMNS = 6  # grid_id, patrol_id, officer_id, squad_id (-1: none), first_at, last_at (unix seconds)
+
+
+# Blobs are LZ4: a week's query decompresses 14 of them, and zlib spent 0.8 ms on each (LZ4: about 0.1 ms).
+def _compress(data: bytes) -> bytes:
+    return lz4.block.compress(data, store_size=True)
+
+
+def _decompress(blob: bytes) -> bytes:
+    return lz4.block.decompress(blob)
+
+
+def _extent(raster: TownRaster) -> tuple[int, int, int, int]:
+    spec = raster.spec
+    return (round(spec.origin_x_m / spec.cell_size_m), round(spec.origin_y_m / spec.cell_size_m),
+            spec.width, spec.height)
+
+
+def _packed_cells(raster: TownRaster, row: CoverageDay) -> np.ndarray:
+    """The row's cells as a packed mask over the current raster (re-laid out if grids changed its extent)."""
+    packed = np.frombuffer(_decompress(row.cells), dtype=np.uint8)
+    col0, row0, width, height = _extent(raster)
+    if (row.col0, row.row0, row.width, row.height) == (col0, row0, width, height):
+        return packed
+    old = np.unpackbits(packed, count=row.width * row.height).reshape(row.height, row.width)
+    new = np.zeros((height, width), dtype=np.uint8)
+    c0, r0 = max(col0, row.col0), max(row0, row.row0)
+    c1, r1 = min(col0 + width, row.col0 + row.width), min(row0 + height, row.row0 + row.height)
+    if c1 > c0 and r1 > r0:
+        new[r0 - row0:r1 - row0, c0 - col0:c1 - col0] = old[r0 - row.row0:r1 - row.row0, c0 - row.col0:c1 - row.col0]
+    return np.packbits(new.ravel())
+
+
+def _scopes(patrol: Patrol) -> list[tuple[str, int]]:
+    scopes = [(ALL, 0), (OFFICER, patrol.officer_id)]
+    if patrol.squad_id is not None:
+        scopes.append((SQUAD, patrol.squad_id))
+    return scopes
+
+
+def _day_rows(session: Session, day: date, scopes: list[tuple[str, int]]) -> dict[tuple[str, int], CoverageDay]:
+    rows = session.scalars(select(CoverageDay).where(
+        CoverageDay.day == day, or_(*[(CoverageDay.scope == s) & (CoverageDay.scope_id == i) for s, i in scopes]))
+        .with_for_update())
+    return {(row.scope, row.scope_id): row for row in rows}
+
+
 # ---- writing: a window of kept fixes of one patrol ------------------------------------------------------------
 
 def add_kept_fixes(session: Session, patrol: Patrol, t_unix_s: np.ndarray, lon: np.ndarray, lat: np.ndarray,
                    breaks_before: np.ndarray) -> None:
-    """OR the lines through these kept fixes (in order, one patrol) into the day/grid/officer bitmaps and
-    record the visits. Fix 0 starts a line; a line crossing local midnight counts on the day it reaches."""
+    """OR the lines through these kept fixes (in order, one patrol) into the day's bitmaps (everyone, the
+    squad, the officer) and record the visits. Fix 0 starts a line; a line crossing local midnight counts on
+    the day it reaches."""
     raster = town_raster(session)
     if raster is None or lon.size == 0:
         return
@@ -134,36 +187,39 @@ def add_kept_fixes(session: Session, patrol: Patrol, t_unix_s: np.ndarray, lon: 
 
 def _merge_day(session: Session, raster: TownRaster, patrol: Patrol, day: date, mask: np.ndarray,
                t_unix_s: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> None:
-    covered = raster.index.covered_cells(mask)
-    touched = np.flatnonzero(covered)
+    touched = np.flatnonzero(raster.index.covered_cells(mask))
     if touched.size == 0:
         return
-    touched_ids = [int(raster.grid_ids[g]) for g in touched]
-    existing = {row.grid_id: row for row in session.scalars(select(GridCoverage).where(
-        GridCoverage.day == day, GridCoverage.officer_id == patrol.officer_id,
-        GridCoverage.grid_id.in_(touched_ids)))}
-    cells = raster.index.cells_per_grid
-    for g, grid_id in zip(touched, touched_ids, strict=True):
-        bits = raster.index.grid_bits(mask, int(g))
-        row = existing.get(grid_id)
+    packed = np.packbits(mask)
+    scopes = _scopes(patrol)
+    rows = _day_rows(session, day, scopes)
+    col0, row0, width, height = _extent(raster)
+    new_visits = _record_visits(session, raster, patrol, day, touched, t_unix_s, lon, lat)
+    for scope, scope_id in scopes:
+        row = rows.get((scope, scope_id))
         if row is None:
-            session.add(GridCoverage(grid_id=grid_id, day=day, officer_id=patrol.officer_id, squad_id=patrol.squad_id,
-                                     cell_count=int(cells[g]), covered_cells=int(covered[g]), bits=bits))
-            continue
-        merged = np.bitwise_or(np.frombuffer(row.bits, dtype=np.uint8), np.frombuffer(bits, dtype=np.uint8))
-        row.bits = merged.tobytes()
-        row.covered_cells = popcount_bytes(merged)
-    _record_visits(session, raster, patrol, day, touched, touched_ids, t_unix_s, lon, lat)
+            row = CoverageDay(day=day, scope=scope, scope_id=scope_id, col0=col0, row0=row0, width=width,
+                              height=height, cells=b"", visits=None)
+            session.add(row)
+            merged = packed
+        else:
+            merged = np.bitwise_or(_packed_cells(raster, row), packed)
+        row.col0, row.row0, row.width, row.height = col0, row0, width, height
+        row.cells = _compress(merged.tobytes())
+        if scope == ALL:
+            row.visits = _merge_visits(row.visits, new_visits)
 
 
-def _record_visits(session, raster, patrol, day, touched, touched_ids, t_unix_s, lon, lat) -> None:
-    """First and last time per touched grid: fixes inside the grid, else (touched only within R of its edge)
-    the window's own times."""
+def _record_visits(session, raster, patrol, day, touched, t_unix_s, lon, lat) -> np.ndarray:
+    """Upsert this patrol's visits to the touched grids; returns them as visit rows for the day's blob. First and
+    last time: of fixes inside the grid, else (touched only within R of its edge) of the window."""
     fix_grid = raster.index.grid_of_cells(cells_of_lonlat(raster.spec, lon, lat))
+    touched_ids = [int(raster.grid_ids[g]) for g in touched]
     visits = {row.grid_id: row for row in session.scalars(select(PatrolGridVisit).where(
         PatrolGridVisit.patrol_id == patrol.id, PatrolGridVisit.day == day,
         PatrolGridVisit.grid_id.in_(touched_ids)))}
-    for g, grid_id in zip(touched, touched_ids, strict=True):
+    out = np.zeros((touched.size, _VISIT_COLUMNS), dtype=np.int64)
+    for k, (g, grid_id) in enumerate(zip(touched, touched_ids, strict=True)):
         inside = t_unix_s[fix_grid == g]
         times = inside if inside.size else t_unix_s
         first = datetime.fromtimestamp(float(times.min()), UTC)
@@ -173,80 +229,141 @@ def _record_visits(session, raster, patrol, day, touched, touched_ids, t_unix_s,
             session.add(PatrolGridVisit(patrol_id=patrol.id, grid_id=grid_id, day=day, officer_id=patrol.officer_id,
                                         squad_id=patrol.squad_id, first_at=first, last_at=last))
         else:
-            row.first_at, row.last_at = min(row.first_at, first), max(row.last_at, last)
+            first, last = min(row.first_at, first), max(row.last_at, last)
+            row.first_at, row.last_at = first, last
+        out[k] = (grid_id, patrol.id, patrol.officer_id, -1 if patrol.squad_id is None else patrol.squad_id,
+                  int(first.timestamp()), int(last.timestamp()))
+    return out
 
 
-def forget_patrol_days(session: Session, officer_id: int, days: set[date]) -> list[int]:
-    """Drop an officer's bitmaps and visits of these days (before rebuilding them); returns the patrols that
-    had visits on them."""
+def _visits_of(blob: bytes | None) -> np.ndarray:
+    if not blob:
+        return np.zeros((0, _VISIT_COLUMNS), dtype=np.int64)
+    return np.frombuffer(_decompress(blob), dtype="<i8").reshape(-1, _VISIT_COLUMNS)
+
+
+def _merge_visits(blob: bytes | None, new: np.ndarray) -> bytes:
+    """One row per (grid, patrol): the earliest first and latest last time."""
+    rows = np.concatenate([_visits_of(blob), new])
+    order = np.lexsort((rows[:, 1], rows[:, 0]))
+    rows = rows[order]
+    starts = np.flatnonzero(np.concatenate([[True], (np.diff(rows[:, 0]) != 0) | (np.diff(rows[:, 1]) != 0)]))
+    merged = rows[starts].copy()
+    merged[:, 4] = np.minimum.reduceat(rows[:, 4], starts)
+    merged[:, 5] = np.maximum.reduceat(rows[:, 5], starts)
+    return _compress(merged.astype("<i8").tobytes())
+
+
+def forget_days(session: Session, days: set[date]) -> list[int]:
+    """Drop every bitmap and visit of these days (before recounting them from the patrols); returns the
+    patrols that had visits on them."""
     if not days:
         return []
     patrol_ids = list(session.scalars(select(PatrolGridVisit.patrol_id).distinct().where(
-        PatrolGridVisit.officer_id == officer_id, PatrolGridVisit.day.in_(days))))
-    session.execute(delete(GridCoverage).where(GridCoverage.officer_id == officer_id, GridCoverage.day.in_(days)))
-    session.execute(delete(PatrolGridVisit).where(PatrolGridVisit.officer_id == officer_id,
-                                                  PatrolGridVisit.day.in_(days)))
+        PatrolGridVisit.day.in_(days))))
+    session.execute(delete(CoverageDay).where(CoverageDay.day.in_(days)))
+    session.execute(delete(PatrolGridVisit).where(PatrolGridVisit.day.in_(days)))
     return patrol_ids
 
 
 # ---- reading ------------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class GridFigures:
-    grid_id: int
-    covered_ratio: float
-    covered_m2: float
-    area_m2: float
-    patrols: int
-    officers: int
-    last_visited_at: datetime | None
+class CoverageTable:
+    """Figures per grid, as parallel lists in the order asked for (a thousand small objects cost more than
+    the query)."""
+
+    grid_ids: list[int]
+    covered_ratio: list[float]
+    covered_m2: list[float]
+    area_m2: list[float]
+    patrols: list[int]
+    officers: list[int]
+    last_visited_at: list[datetime | None]
+
+
+def _scope_of(squad_id: int | None, officer_id: int | None) -> tuple[str, int]:
+    if officer_id is not None:
+        return OFFICER, officer_id
+    if squad_id is not None:
+        return SQUAD, squad_id
+    return ALL, 0
+
+
+def covered_mask(session: Session, raster: TownRaster, day_from: date, day_to: date, squad_id: int | None = None,
+                 officer_id: int | None = None) -> np.ndarray:
+    """Cells covered on any day of [day_from, day_to] by the scope (the officer, else the squad, else everyone);
+    with both an officer and a squad, the officer's cells count only if they patrolled for that squad."""
+    scope, scope_id = _scope_of(squad_id, officer_id)
+    rows = session.scalars(select(CoverageDay).where(CoverageDay.day >= day_from, CoverageDay.day <= day_to,
+                                                     CoverageDay.scope == scope, CoverageDay.scope_id == scope_id))
+    merged = None
+    for row in rows:
+        packed = _packed_cells(raster, row)
+        merged = packed.copy() if merged is None else np.bitwise_or(merged, packed, out=merged)
+    if merged is None:
+        return np.zeros(raster.spec.cell_count, dtype=bool)
+    mask = np.unpackbits(merged, count=raster.spec.cell_count).view(bool)
+    if officer_id is not None and squad_id is not None and not _patrolled_for(session, officer_id, squad_id,
+                                                                              day_from, day_to):
+        mask[:] = False
+    return mask
+
+
+def _patrolled_for(session, officer_id, squad_id, day_from, day_to) -> bool:
+    return session.scalar(select(PatrolGridVisit.id).where(
+        PatrolGridVisit.officer_id == officer_id, PatrolGridVisit.squad_id == squad_id,
+        PatrolGridVisit.day >= day_from, PatrolGridVisit.day <= day_to).limit(1)) is not None
+
+
+def period_visits(session: Session, day_from: date, day_to: date, squad_id: int | None = None,
+                  officer_id: int | None = None) -> np.ndarray:
+    """Visit rows (see CoverageDay.visits) of the period, filtered."""
+    blobs = session.scalars(select(CoverageDay.visits).where(
+        CoverageDay.day >= day_from, CoverageDay.day <= day_to, CoverageDay.scope == ALL)).all()
+    rows = np.concatenate([_visits_of(b) for b in blobs]) if blobs else _visits_of(None)
+    if squad_id is not None:
+        rows = rows[rows[:, 3] == squad_id]
+    if officer_id is not None:
+        rows = rows[rows[:, 2] == officer_id]
+    return rows
+
+
+def distinct_per_grid(grid_col: np.ndarray, other: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(grid ids, number of distinct `other` values for each), via one sort of a combined 64-bit key."""
+    key = np.sort((grid_col.astype(np.int64) << 32) | (other.astype(np.int64) & 0xFFFFFFFF))
+    key = key[np.concatenate([[True], np.diff(key) != 0])] if key.size else key
+    grids = key >> 32
+    starts = np.flatnonzero(np.concatenate([[True], np.diff(grids) != 0])) if grids.size else grids
+    return grids[starts], np.diff(np.append(starts, grids.size))
 
 
 def coverage_by_grid(session: Session, grid_ids: list[int], day_from: date, day_to: date,
-                     squad_id: int | None = None, officer_id: int | None = None) -> list[GridFigures]:
+                     squad_id: int | None = None, officer_id: int | None = None) -> CoverageTable:
     """Covered share, covered m², patrols, officers and last visit of each grid over [day_from, day_to]."""
     raster = town_raster(session)
-    merged = _merged_bits(session, day_from, day_to, squad_id, officer_id)
-    visits = _visit_figures(session, day_from, day_to, squad_id, officer_id)
-    figures = []
-    cells_per_grid = raster.index.cells_per_grid if raster else None
-    for grid_id in grid_ids:
-        pos = raster.position.get(grid_id) if raster else None
-        cells = int(cells_per_grid[pos]) if pos is not None else 0
-        area_m2 = float(raster.area_m2[pos]) if pos is not None else 0.0
-        bits = merged.get(grid_id)
-        ratio = popcount_bytes(bits) / cells if bits is not None and cells else 0.0
-        patrols, officers, last = visits.get(grid_id, (0, 0, None))
-        figures.append(GridFigures(grid_id, ratio, ratio * area_m2, area_m2, patrols, officers, last))
-    return figures
-
-
-def _filtered(stmt, model, day_from, day_to, squad_id, officer_id):
-    stmt = stmt.where(model.day >= day_from, model.day <= day_to)
-    if squad_id is not None:
-        stmt = stmt.where(model.squad_id == squad_id)
-    if officer_id is not None:
-        stmt = stmt.where(model.officer_id == officer_id)
-    return stmt
-
-
-def _merged_bits(session, day_from, day_to, squad_id, officer_id) -> dict[int, np.ndarray]:
-    """OR of every matching bitmap, per grid."""
-    rows = session.execute(_filtered(select(GridCoverage.grid_id, GridCoverage.bits), GridCoverage,
-                                     day_from, day_to, squad_id, officer_id)).all()
-    merged: dict[int, np.ndarray] = {}
-    for grid_id, bits in rows:
-        current = merged.get(grid_id)
-        packed = np.frombuffer(bits, dtype=np.uint8)
-        merged[grid_id] = packed if current is None else current | packed
-    return merged
-
-
-def _visit_figures(session, day_from, day_to, squad_id, officer_id) -> dict[int, tuple[int, int, datetime]]:
-    stmt = select(PatrolGridVisit.grid_id, func.count(PatrolGridVisit.patrol_id.distinct()),
-                  func.count(PatrolGridVisit.officer_id.distinct()), func.max(PatrolGridVisit.last_at))
-    stmt = _filtered(stmt, PatrolGridVisit, day_from, day_to, squad_id, officer_id).group_by(PatrolGridVisit.grid_id)
-    return {grid_id: (patrols, officers, _aware(last)) for grid_id, patrols, officers, last in session.execute(stmt)}
+    if raster is None:
+        zeros = [0.0] * len(grid_ids)
+        return CoverageTable(list(grid_ids), zeros, zeros, zeros, [0] * len(grid_ids), [0] * len(grid_ids),
+                             [None] * len(grid_ids))
+    ratio = raster.index.covered_ratio(covered_mask(session, raster, day_from, day_to, squad_id, officer_id))
+    visits = period_visits(session, day_from, day_to, squad_id, officer_id)
+    patrols = dict(zip(*(a.tolist() for a in distinct_per_grid(visits[:, 0], visits[:, 1])), strict=True))
+    officers = dict(zip(*(a.tolist() for a in distinct_per_grid(visits[:, 0], visits[:, 2])), strict=True))
+    last: dict[int, datetime] = {}
+    if visits.size:
+        order = np.argsort(visits[:, 0], kind="stable")
+        grid_sorted = visits[order, 0]
+        starts = np.flatnonzero(np.concatenate([[True], np.diff(grid_sorted) != 0]))
+        last = {g: datetime.fromtimestamp(t, UTC) for g, t in zip(
+            grid_sorted[starts].tolist(), np.maximum.reduceat(visits[order, 5], starts).tolist(), strict=True)}
+    positions = [raster.position.get(g, -1) for g in grid_ids]
+    known = np.array(positions) >= 0
+    shares = np.where(known, ratio[positions], 0.0).tolist()
+    areas = np.where(known, raster.area_m2[positions], 0.0).tolist()
+    return CoverageTable(list(grid_ids), shares, [s * a for s, a in zip(shares, areas, strict=True)], areas,
+                         [patrols.get(g, 0) for g in grid_ids], [officers.get(g, 0) for g in grid_ids],
+                         [last.get(g) for g in grid_ids])
 
 
 def _aware(value):
@@ -270,20 +387,20 @@ def last_visits(session: Session, grid_ids: list[int], squad_id: int | None = No
     return {g: _aware(last) for g, last in session.execute(stmt) if g in wanted}
 
 
-def covered_mask_for(session: Session, raster: TownRaster, grid_ids: list[int], day_from: date, day_to: date,
-                     squad_id: int | None, officer_id: int | None) -> np.ndarray:
+def cell_states(session: Session, raster: TownRaster, grid_ids: list[int], day_from: date, day_to: date,
+                squad_id: int | None, officer_id: int | None) -> np.ndarray:
     """Per raster cell: 0 outside the grids asked for, 1 uncovered, 2 covered (the coverage map)."""
     state = np.zeros(raster.spec.cell_count, dtype=np.uint8)
-    merged = _merged_bits(session, day_from, day_to, squad_id, officer_id)
     index = raster.index
-    for grid_id in grid_ids:
-        pos = raster.position.get(grid_id)
-        if pos is None:
-            continue
-        cells = index.cell_ids[index.offsets[pos]:index.offsets[pos + 1]]
-        state[cells] = np.maximum(state[cells], 1)
-        bits = merged.get(grid_id)
-        if bits is not None:
-            hit = np.unpackbits(bits, count=cells.size).astype(bool)
-            state[cells[hit]] = 2
+    positions = [raster.position[g] for g in grid_ids if g in raster.position]
+    if positions:
+        cells = np.concatenate([index.cell_ids[index.offsets[p]:index.offsets[p + 1]] for p in positions])
+        state[cells] = 1
+    covered = covered_mask(session, raster, day_from, day_to, squad_id, officer_id)
+    state[(state == 1) & covered] = 2
     return state
+
+
+def data_version(session: Session) -> tuple:
+    """Changes whenever a batch changes any coverage (for caches of derived maps)."""
+    return tuple(map(str, session.execute(select(func.count(CoverageDay.id), func.max(CoverageDay.updated_at))).one()))

@@ -8,17 +8,15 @@ from collections import OrderedDict
 from datetime import date
 
 import numpy as np
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from geo.coords import gcj02_to_wgs84
 from geo.coverage import cells_of_lonlat
 from geo.tiles import encode_palette_png, tile_bounds_lonlat, tile_pixel_lonlat
 
-from ..models import GridCoverage
 from . import coverage
 
-# Palette index = cell state from coverage.covered_mask_for: outside, uncovered (red), covered (green).
+# Palette index = cell state from coverage.cell_states: outside, uncovered (red), covered (green).
 PALETTE = [(0, 0, 0, 0), (229, 57, 53, 120), (67, 160, 71, 110)]
 _EMPTY_TILE = encode_palette_png(np.zeros((256, 256), dtype=np.uint8), PALETTE)
 _states: OrderedDict = OrderedDict()  # a few recent (query, data version) -> per-cell state arrays
@@ -53,14 +51,13 @@ def _tile_touches_town(raster, z, x, y, gcj02) -> bool:
 
 
 def _state(session, raster, grid_ids, day_from, day_to, squad_id, officer_id) -> np.ndarray:
-    version = session.execute(select(func.count(GridCoverage.id), func.max(GridCoverage.updated_at))).one()
     key = (str(session.get_bind().url), raster.key, tuple(grid_ids), day_from, day_to, squad_id, officer_id,
-           tuple(map(str, version)))
+           coverage.data_version(session))
     with _states_lock:
         if key in _states:
             _states.move_to_end(key)
             return _states[key]
-    state = coverage.covered_mask_for(session, raster, grid_ids, day_from, day_to, squad_id, officer_id)
+    state = coverage.cell_states(session, raster, grid_ids, day_from, day_to, squad_id, officer_id)
     with _states_lock:
         _states[key] = state
         while len(_states) > _STATES_KEPT:

@@ -17,7 +17,7 @@ from geo.tracks import FLAG_FUTURE, FLAG_MOCK, MIN_VALID_T_UNIX_S, TrackRules, c
 
 from ..errors import BadRequest, Conflict, Forbidden, NotFound
 from ..i18n import pick
-from ..models import Patrol, PatrolBatch, PatrolTask, TrackPoint, User
+from ..models import Patrol, PatrolBatch, PatrolGridVisit, PatrolTask, TrackPoint, User
 from ..policies import AreaScope, scoped_patrols
 from . import audit, coverage
 from .fixes import FixColumns, parse_fixes
@@ -299,8 +299,11 @@ def recompute_track(session: Session, patrol: Patrol, batch_pk: int | None = Non
     patrol.gaps = [_gap_json(g, t) for g in clean.gaps]
     patrol.flags = _flag_counts(clean)
     patrol.version += 1
-    if recount_coverage:
-        rebuild_coverage(session, patrol)
+    if recount_coverage and np.any(fixes.kept & ~clean.kept):
+        rebuild_coverage(session, patrol)  # a line already counted is gone: recount its days
+    elif recount_coverage:  # only lines added: ORing the whole track again is exact (OR is idempotent)
+        k = clean.kept_index
+        coverage.add_kept_fixes(session, patrol, t[k], fixes.lon[k], fixes.lat[k], clean.breaks_before)
     if batch_pk is None:
         return dict(patrol.dropped)
     in_batch = batch == batch_pk
@@ -338,19 +341,20 @@ def kept_track(session: Session, patrol: Patrol):
 
 
 def rebuild_coverage(session: Session, patrol: Patrol) -> None:
-    """Recount the coverage of the patrol's officer on every day the patrol touches, from every patrol of theirs
-    on those days (bitmaps are ORs across patrols: one patrol's part cannot be taken out alone)."""
+    """Recount every day the patrol touches (now or before) from every patrol on those days: the day bitmaps are
+    ORs across patrols and officers, so one patrol's part cannot be taken out alone. Rare: only when a fix that
+    had been kept is dropped after all."""
     t, lon, lat, breaks = kept_track(session, patrol)
     days = {d.astype(date) for d in np.unique(coverage.local_day(t))}
-    others = set(coverage.forget_patrol_days(session, patrol.officer_id, days)) - {patrol.id}
-    for other in [patrol, *session.scalars(select(Patrol).where(Patrol.id.in_(others)))]:
+    days |= set(session.scalars(select(PatrolGridVisit.day).distinct().where(PatrolGridVisit.patrol_id == patrol.id)))
+    others = set(coverage.forget_days(session, days)) - {patrol.id}
+    wanted = np.array(sorted(days), dtype="datetime64[D]")
+    for other in [patrol, *session.scalars(select(Patrol).where(Patrol.id.in_(others)).order_by(Patrol.id))]:
         ot, olon, olat, obreaks = (t, lon, lat, breaks) if other is patrol else kept_track(session, other)
-        on_days = np.isin(coverage.local_day(ot), np.array(sorted(days), dtype="datetime64[D]"))
-        sel = np.flatnonzero(on_days)
+        sel = np.flatnonzero(np.isin(coverage.local_day(ot), wanted))
         if sel.size:
-            # a fix whose predecessor is left out starts a line
-            brk = obreaks[sel] | np.concatenate([[True], np.diff(sel) != 1])
-            coverage.add_kept_fixes(session, other, ot[sel], olon[sel], olat[sel], brk)
+            brk = obreaks[sel] | np.concatenate([[True], np.diff(sel) != 1])  # a fix whose predecessor is left out
+            coverage.add_kept_fixes(session, other, ot[sel], olon[sel], olat[sel], brk)  # starts a line
 
 
 def end_patrol(session: Session, user: User, patrol: Patrol, ended_at: datetime, client_addr: str | None) -> Patrol:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..errors import BadRequest, Conflict, NotFound
-from ..models import GridCoverage, Patrol, PatrolGridVisit, PatrolTask, User
+from ..models import Patrol, PatrolTask, User
 from ..policies import area_scope, require_task_planner, scoped_tasks
 from . import audit, coverage
 
@@ -79,22 +79,20 @@ def with_progress(session: Session, tasks: list[PatrolTask]) -> list[PatrolTask]
     names = dict(session.execute(select(User.id, User.display_name).where(
         User.id.in_({t.officer_id for t in tasks}))).all()) if tasks else {}
     for task in tasks:
-        covered = dict(session.execute(select(GridCoverage.grid_id, GridCoverage.covered_cells).where(
-            GridCoverage.officer_id == task.officer_id, GridCoverage.day == task.date,
-            GridCoverage.grid_id.in_(task.grid_ids))).all())
-        visits = dict(session.execute(select(PatrolGridVisit.grid_id, func.count(PatrolGridVisit.patrol_id.distinct()))
-                                      .where(PatrolGridVisit.officer_id == task.officer_id,
-                                             PatrolGridVisit.day == task.date,
-                                             PatrolGridVisit.grid_id.in_(task.grid_ids))
-                                      .group_by(PatrolGridVisit.grid_id)).all())
+        mask = coverage.covered_mask(session, raster, task.date, task.date, officer_id=task.officer_id) \
+            if raster else None
+        covered_cells = raster.index.covered_cells(mask) if raster else None
+        visits = coverage.period_visits(session, task.date, task.date, officer_id=task.officer_id)
+        visits_per_grid = dict(zip(*(a.tolist() for a in coverage.distinct_per_grid(visits[:, 0], visits[:, 1])),
+                                   strict=True))
         grids, total_cells, total_covered = [], 0, 0
         for grid_id in task.grid_ids:
             pos = raster.position.get(grid_id) if raster else None
             cells = int(raster.index.cells_per_grid[pos]) if pos is not None else 0
-            done = covered.get(grid_id, 0)
+            done = int(covered_cells[pos]) if pos is not None else 0
             total_cells, total_covered = total_cells + cells, total_covered + done
             grids.append({"grid_id": grid_id, "covered_ratio": done / cells if cells else 0.0,
-                          "visits": visits.get(grid_id, 0)})
+                          "visits": visits_per_grid.get(grid_id, 0)})
         ratio = total_covered / total_cells if total_cells else 0.0
         task.progress = {"covered_ratio": ratio, "visits": min((g["visits"] for g in grids), default=0),
                          "met": ratio >= task.coverage_target and all(g["visits"] >= task.min_visits for g in grids),

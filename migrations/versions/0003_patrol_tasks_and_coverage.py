@@ -30,26 +30,22 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_coverage_lattice'))
     )
-    op.create_table('grid_coverage',
+    op.create_table('coverage_days',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('grid_id', sa.Integer(), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
-    sa.Column('officer_id', sa.Integer(), nullable=False),
-    sa.Column('squad_id', sa.Integer(), nullable=True),
-    sa.Column('cell_count', sa.Integer(), nullable=False),
-    sa.Column('covered_cells', sa.Integer(), nullable=False),
-    sa.Column('bits', sa.LargeBinary(), nullable=False),
+    sa.Column('scope', sa.String(length=8), nullable=False),
+    sa.Column('scope_id', sa.Integer(), nullable=False),
+    sa.Column('col0', sa.Integer(), nullable=False),
+    sa.Column('row0', sa.Integer(), nullable=False),
+    sa.Column('width', sa.Integer(), nullable=False),
+    sa.Column('height', sa.Integer(), nullable=False),
+    sa.Column('cells', sa.LargeBinary(), nullable=False),
+    sa.Column('visits', sa.LargeBinary(), nullable=True),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['grid_id'], ['areas.id'], name=op.f('fk_grid_coverage_grid_id_areas')),
-    sa.ForeignKeyConstraint(['officer_id'], ['users.id'], name=op.f('fk_grid_coverage_officer_id_users')),
-    sa.ForeignKeyConstraint(['squad_id'], ['squads.id'], name=op.f('fk_grid_coverage_squad_id_squads')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_grid_coverage')),
-    sa.UniqueConstraint('day', 'grid_id', 'officer_id', name=op.f('uq_grid_coverage_day_grid_id_officer_id'))
+    sa.CheckConstraint("scope IN ('all','squad','officer')", name=op.f('ck_coverage_days_scope')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_coverage_days')),
+    sa.UniqueConstraint('day', 'scope', 'scope_id', name=op.f('uq_coverage_days_day_scope_scope_id'))
     )
-    with op.batch_alter_table('grid_coverage', schema=None) as batch_op:
-        batch_op.create_index('ix_grid_coverage_grid_day', ['grid_id', 'day'], unique=False)
-        batch_op.create_index(batch_op.f('ix_grid_coverage_squad_id'), ['squad_id'], unique=False)
-
     op.create_table('patrol_tasks',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('client_id', sa.String(length=64), nullable=False),
@@ -94,7 +90,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('patrol_grid_visits', schema=None) as batch_op:
         batch_op.create_index('ix_patrol_grid_visits_day', ['day'], unique=False)
-        batch_op.create_index('ix_patrol_grid_visits_grid_day', ['grid_id', 'day'], unique=False)
+        batch_op.create_index('ix_patrol_grid_visits_grid_last', ['grid_id', 'last_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_patrol_grid_visits_officer_id'), ['officer_id'], unique=False)
 
     with op.batch_alter_table('patrols', schema=None) as batch_op:
@@ -116,7 +112,7 @@ def downgrade() -> None:
 
     with op.batch_alter_table('patrol_grid_visits', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_patrol_grid_visits_officer_id'))
-        batch_op.drop_index('ix_patrol_grid_visits_grid_day')
+        batch_op.drop_index('ix_patrol_grid_visits_grid_last')
         batch_op.drop_index('ix_patrol_grid_visits_day')
 
     op.drop_table('patrol_grid_visits')
@@ -125,11 +121,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_patrol_tasks_officer_date')
 
     op.drop_table('patrol_tasks')
-    with op.batch_alter_table('grid_coverage', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_grid_coverage_squad_id'))
-        batch_op.drop_index('ix_grid_coverage_grid_day')
-
-    op.drop_table('grid_coverage')
+    op.drop_table('coverage_days')
     op.drop_table('coverage_lattice')
     with op.batch_alter_table('track_points', schema=None) as batch_op:
         batch_op.create_foreign_key(batch_op.f('fk_track_points_batch_pk_patrol_batches'), 'patrol_batches',

@@ -50,12 +50,13 @@ def get_coverage(query):
     squad_id, officer_id = coverage_filters(user, query.get("squad"), query.get("officer"))
     grids = _grids(session, user, query.get("area"))
     day_from, day_to = _period(query)
-    figures = coverage.coverage_by_grid(session, [g.id for g in grids], day_from, day_to, squad_id, officer_id)
+    table = coverage.coverage_by_grid(session, [g.id for g in grids], day_from, day_to, squad_id, officer_id)
     # Serialised by hand: marshmallow took longer than the query for a town's grids (the schema documents it).
-    items = [{"grid_id": g.id, "name": g.name, "code": g.code, "area_m2": f.area_m2,
-              "covered_ratio": round(f.covered_ratio, 5), "covered_m2": round(f.covered_m2, 1),
-              "patrols": f.patrols, "officers": f.officers, "last_visited_at": _iso(f.last_visited_at)}
-             for g, f in zip(grids, figures, strict=True)]
+    items = [{"grid_id": g.id, "name": g.name, "code": g.code, "area_m2": area, "covered_ratio": round(ratio, 5),
+              "covered_m2": round(m2, 1), "patrols": patrols, "officers": officers, "last_visited_at": _iso(last)}
+             for g, ratio, m2, area, patrols, officers, last in zip(
+                 grids, table.covered_ratio, table.covered_m2, table.area_m2, table.patrols, table.officers,
+                 table.last_visited_at, strict=True)]
     return jsonify({"from": day_from.isoformat(), "to": day_to.isoformat(), "items": items})
 
 
