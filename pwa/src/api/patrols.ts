@@ -1,6 +1,7 @@
 // /api/v1/patrols: start, batches of fixes, end, read one, its coverage; and the officer's tasks of a day.
 import { request } from './http'
-import type { BatchAnswer, GridCoverageItem, Patrol, PatrolStartBody, PointsBatchBody, Task } from './types'
+import type { PlannedTask } from './tasks'
+import type { BatchAnswer, GridCoverageItem, Patrol, PatrolStartBody, PointsBatchBody } from './types'
 
 /** 201 for a new patrol, 200 for a retry with the same client_id: both answer the patrol. */
 export function startPatrol(body: PatrolStartBody): Promise<Patrol> {
@@ -25,8 +26,8 @@ export async function getPatrolCoverage(patrolId: number): Promise<GridCoverageI
   return data?.items ?? []
 }
 
-/** GET /me/tasks?date= (default today on the server): the officer's shifts with their grids and progress. */
-export async function getMyTasks(date?: string): Promise<Task[]> {
-  const data = await request<{ items: Task[] }>('GET', '/api/v1/me/tasks', { query: { date } })
+/** GET /me/tasks?date= (default today on the server): the officer's own shifts, which patrols start from. */
+export async function getMyTasks(date?: string): Promise<PlannedTask[]> {
+  const data = await request<{ items: PlannedTask[] }>('GET', '/api/v1/me/tasks', { query: { date } })
   return data?.items ?? []
 }

@@ -85,7 +85,7 @@ export interface ServerConfig {
   version: string
 }
 
-// Patrols and tasks (issue 3): instants are ISO 8601 UTC strings, dates local Asia/Shanghai YYYY-MM-DD.
+// Patrols (issue 3): instants are ISO 8601 UTC strings. Tasks (排班) are typed in api/tasks.ts.
 export interface ApiFix {
   t: string
   lon: number
@@ -149,29 +149,4 @@ export interface GridCoverageItem {
   grid_id: number
   covered_ratio: number
   covered_m2: number
-}
-
-export interface TaskProgress {
-  covered_ratio: number
-  visits: number
-  met: boolean
-  grids: { grid_id: number; covered_ratio: number; visits: number }[]
-}
-
-export interface Task {
-  id: number
-  client_id: string
-  officer_id: number
-  officer_name: string
-  squad_id: number | null
-  date: string
-  shift_start: string
-  shift_end: string
-  starts_at: string
-  ends_at: string
-  grid_ids: number[]
-  coverage_target: number
-  min_visits: number
-  note: string | null
-  progress: TaskProgress | null
 }

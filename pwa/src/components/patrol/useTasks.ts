@@ -2,7 +2,7 @@
 import { reactive } from 'vue'
 import { ApiError, OfflineError } from '@/api/http'
 import { getMyTasks } from '@/api/patrols'
-import type { Task } from '@/api/types'
+import type { PlannedTask as Task } from '@/api/tasks'
 import { getKv, setKv } from '@/data/kv'
 import { session } from '@/composables/useSession'
 
