@@ -8,6 +8,9 @@ export const KIND_POINTS = 'patrol.points'
 export const KIND_END = 'patrol.end'
 export const PATROL_KINDS = [KIND_START, KIND_POINTS, KIND_END]
 
+/** POST /patrols takes at most this many grid ids; with more, the patrol starts without a grid list. */
+export const MAX_START_GRIDS = 500
+
 /** A batch never holds more than this (the server takes up to 5,000). */
 export const MAX_BATCH_FIXES = 500
 
@@ -60,7 +63,7 @@ export function createPatrol(opts: StartOptions): Promise<Result<PatrolRow>> {
     // With a task the server takes the task's grids (the ids sent are the same, and serve if the task is refused);
     // without, the grids this officer was shown.
     if (patrol.taskId !== null) body.task_id = patrol.taskId
-    if (patrol.gridIds.length) body.grid_ids = patrol.gridIds
+    if (patrol.gridIds.length && patrol.gridIds.length <= MAX_START_GRIDS) body.grid_ids = patrol.gridIds
     await db.transaction('rw', db.patrols, db.outbox, async () => {
       await db.patrols.add(patrol)
       await db.outbox.add(outboxRow(patrol.userId, patrol.clientId, KIND_START, { patrolClientId: patrol.clientId, body }, now))
