@@ -1,5 +1,6 @@
-// /api/v1/coverage (per grid, unvisited grids, map tiles) and the patrol reads the coverage map shows:
-// officers' last positions, a patrol's summary and its track. Instants are ISO 8601 UTC; dates local YYYY-MM-DD.
+// /api/v1/coverage (per grid, unvisited grids, map tiles) and the patrol reads only the leaders' map makes:
+// officers' last positions, a patrol's track as GeoJSON, an officer's latest patrols (one patrol's summary is
+// api/patrols.ts getPatrol). Instants are ISO 8601 UTC; dates local YYYY-MM-DD.
 import { request, requestBlob, requestRaw } from './http'
 
 export interface CoverageFilter {
@@ -48,30 +49,6 @@ export interface OfficerPosition {
   lat: number
   t: string
   accuracy_m: number | null
-}
-
-export interface TrackGap {
-  start_at: string
-  end_at: string
-  duration_s: number
-  distance_m: number
-  reason: string
-}
-
-/** GET /patrols/{id}: the fields the track panel shows. */
-export interface PatrolSummary {
-  id: number
-  officer_id: number
-  started_at: string
-  ended_at: string | null
-  raw_count: number
-  point_count: number
-  distance_m: number
-  duration_s: number
-  moving_time_s: number
-  dropped: Record<string, number>
-  gaps: TrackGap[]
-  flags: Record<string, unknown>
 }
 
 export interface PatrolListItem {
@@ -127,10 +104,6 @@ export function getCoverageTile(
 export async function getPositions(squad?: number): Promise<OfficerPosition[]> {
   const data = await request<{ items: OfficerPosition[] }>('GET', '/api/v1/patrols/positions', { query: { squad } })
   return data?.items ?? []
-}
-
-export function getPatrolSummary(patrolId: number): Promise<PatrolSummary> {
-  return request<PatrolSummary>('GET', `/api/v1/patrols/${patrolId}`)
 }
 
 export function getTrack(patrolId: number): Promise<TrackCollection> {

@@ -534,7 +534,7 @@ export const en: DeepPartial<Messages> = {
     none: 'None',
     minutes: '{n} min',
     reason: { time: 'bad time', accuracy: 'poor accuracy', spike: 'jump', off_duty: 'off duty' },
-    flag: { mock: '{n} mock fixes', future: '{n} fixes in the future' },
+    flag: { mock: 'mock locations: {n} fixes', future: 'time in the future: {n} fixes' },
   },
   plan: {
     title: 'Shift planning',

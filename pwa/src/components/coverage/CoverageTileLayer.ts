@@ -36,6 +36,20 @@ export class CoverageTileLayer extends L.GridLayer {
     this.redraw()
   }
 
+  /**
+   * Leaflet 1.9's GridLayer.redraw takes the map's zoom as the tile zoom without rounding it, so with zoomSnap 0.25
+   * it asks for tiles like z=11.5 (the server answers 404). Removing and adding the layer goes through _setView,
+   * which rounds; the removal unloads every tile (blob URLs revoked, requests aborted).
+   */
+  redraw(): this {
+    const map = this._map
+    if (map) {
+      this.remove()
+      this.addTo(map)
+    }
+    return this
+  }
+
   protected createTile(coords: L.Coords, done: L.DoneCallback): HTMLElement {
     const tile = document.createElement('img') as TileImage
     tile.alt = ''
