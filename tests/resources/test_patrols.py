@@ -219,3 +219,25 @@ def test_gpx_import_rules(client, auth, shared_data):
     broken = client.post("/api/v1/patrols/import", headers=auth.headers("admin"), content_type="multipart/form-data",
                          data={"officer": "officer1", "file": (io.BytesIO(b"<gpx><trk>"), "broken.gpx")})
     assert broken.status_code == 400 and broken.get_json()["message"]
+
+
+def test_stored_fixes_keep_absent_values_absent_and_each_decision(app, client, auth, officer_grid):
+    """The fast insert paths (COPY, executemany with NaN for NULL) store exactly what was sent and decided."""
+    _, lon, lat = officer_grid
+    headers = auth.headers("officer1")
+    patrol = start(client, headers).get_json()
+    points = walk(lon, lat, 30)
+    for i in range(0, 30, 2):
+        points[i] = {**points[i], "speed_mps": 1.2, "altitude_m": 35.5}
+    points[11] = {**points[11], "lat": lat + 0.02}  # 2 km off in 5 s: a spike
+    answer = client.post(f"/api/v1/patrols/{patrol['id']}/points", headers=headers,
+                         json={"batch_id": "batch-values-01", "points": points}).get_json()
+    assert answer["dropped"] == {"spike": 1}
+    with app.app_context():
+        rows = get_session().execute(select(TrackPoint.speed_mps, TrackPoint.altitude_m, TrackPoint.heading_deg,
+                                            TrackPoint.kept, TrackPoint.drop_reason, TrackPoint.is_mock)
+                                     .where(TrackPoint.patrol_id == patrol["id"]).order_by(TrackPoint.t_unix_s)).all()
+    assert [r.speed_mps for r in rows] == [1.2 if i % 2 == 0 else None for i in range(30)]
+    assert [r.altitude_m for r in rows] == [35.5 if i % 2 == 0 else None for i in range(30)]
+    assert all(r.heading_deg is None and r.is_mock is False for r in rows)
+    assert [(r.kept, r.drop_reason) for r in rows] == [(i != 11, "spike" if i == 11 else None) for i in range(30)]
