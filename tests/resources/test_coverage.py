@@ -132,6 +132,52 @@ def test_real_tracks_over_real_grids_match_the_exact_computation(san_francisco, 
             assert item["officers"] == 1 and item["last_visited_at"].startswith("2026-11-20")
 
 
+def moved_gpx(raw: bytes, to_lon: float, to_lat: float) -> bytes:
+    """The GPX file itself with every lat/lon attribute moved as `moved_track` moves fixes (shape kept)."""
+    import re
+
+    pairs = [(float(a), float(b)) for a, b in re.findall(rb'lat="([-0-9.]+)" lon="([-0-9.]+)"', raw)]
+    lats, lons = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
+    c_lat, c_lon = (lats.min() + lats.max()) / 2, (lons.min() + lons.max()) / 2
+
+    def move(match):
+        lat, lon = float(match.group(1)), float(match.group(2))
+        new_lat = to_lat + (lat - c_lat)
+        new_lon = to_lon + (lon - c_lon) * np.cos(np.radians(lat)) / np.cos(np.radians(new_lat))
+        return f'lat="{new_lat:.9f}" lon="{new_lon:.9f}"'.encode()
+
+    return re.sub(rb'lat="([-0-9.]+)" lon="([-0-9.]+)"', move, raw)
+
+
+def test_an_imported_logger_file_counts_like_the_exact_computation(san_francisco, shared_data):
+    """A car logger's GPX (3,453 fixes), moved onto San Francisco, imported through the API for an officer."""
+    client, auth, grid_ids, grids = san_francisco
+    raw = moved_gpx((shared_data / "gps" / "gpsbabel__sbn-v13.gpx").read_bytes(), -122.44, 37.76)
+    response = client.post("/api/v1/patrols/import", headers=auth.headers("sfadmin"),
+                           content_type="multipart/form-data",
+                           data={"officer": "sfofficer", "file": (io.BytesIO(raw), "logger.gpx")})
+    assert response.status_code == 201, response.get_json()
+    gpx = parse_gpx(raw)
+    clean = clean_track(gpx.t_unix_s, gpx.lon, gpx.lat, accuracy_m=gpx.accuracy_m,
+                        segment=gpx.segment + 10_000 * gpx.track)
+    parts = [np.column_stack([gpx.lon[p], gpx.lat[p]]) for p in clean.parts()]
+    report = client.get("/api/v1/coverage?from=2010-01-31&to=2010-02-02", headers=auth.headers("sfadmin"))
+    items = {i["grid_id"]: i for i in report.get_json()["items"]}
+    centre = shapely.union_all(grids).centroid
+    exact = exact_coverage_by_grid(grids, parts, 30.0, local_equidistant_crs(centre.x, centre.y))
+    api = np.array([items[g]["covered_ratio"] for g in grid_ids])
+    touched = (exact > 0) | (api > 0)
+    assert touched.sum() >= 5
+    error_pp = np.abs(api - exact)[touched] * 100
+    assert error_pp.mean() <= 0.5 and error_pp.max() <= 3.0, (error_pp.mean(), error_pp.max())
+    # The same file again is the same patrol: nothing counted twice.
+    again = client.post("/api/v1/patrols/import", headers=auth.headers("sfadmin"), content_type="multipart/form-data",
+                        data={"officer": "sfofficer", "file": (io.BytesIO(raw), "logger.gpx")})
+    assert again.status_code == 200
+    assert client.get("/api/v1/coverage?from=2010-01-31&to=2010-02-02",
+                      headers=auth.headers("sfadmin")).get_json()["items"] == report.get_json()["items"]
+
+
 # ---- incremental == full recount; retries; out of order ---------------------------------------------------
 
 @pytest.fixture
