@@ -8,7 +8,7 @@ export PORT
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/gridpatrol_test
 PWA_SOURCES := $(shell find pwa/src pwa/public pwa/index.html pwa/vite.config.ts -type f 2>/dev/null)
 
-.PHONY: run test test-python test-postgis test-pwa test-e2e deps pwa spatialite lint clean
+.PHONY: run test test-python test-postgis test-pwa test-e2e bench deps pwa spatialite lint clean
 
 run: deps pwa spatialite
 	$(VENV)/bin/gridpatrol bootstrap
@@ -33,6 +33,12 @@ test-pwa: pwa/node_modules/.installed
 
 test-e2e: pwa
 	$(PY) scripts/e2e.py
+
+# Speed targets: each script prints its figures and a ratio against a baseline measured in the same run.
+bench: deps spatialite
+	$(PY) bench/coverage_township_day.py
+	$(PY) bench/http_batch.py
+	$(PY) bench/coverage_query.py
 
 deps: $(VENV)/.installed
 
