@@ -34,7 +34,7 @@ class User(Base):
     role_rows: Mapped[list[UserRole]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", order_by="UserRole.role"
     )
-    squad: Mapped[Squad | None] = relationship(lazy="selectin")
+    squad: Mapped[Squad | None] = relationship(lazy="select")
     village: Mapped[Area | None] = relationship(lazy="selectin")
     department: Mapped[Department | None] = relationship(lazy="selectin")
 

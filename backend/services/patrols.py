@@ -405,8 +405,15 @@ def track_geojson(session: Session, patrol: Patrol) -> dict:
     for i in np.flatnonzero(~clean.kept):
         features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [float(lon[i]), float(lat[i])]},
                          "properties": {"kind": "dropped", "reason": reason[i] or clean.drop_reason[i],
-                                        "t": _iso(t[i])}})
+                                        "t": _iso(t[i]), "flags": _flag_names(int(clean.flags[i]))}})
+    for i in np.flatnonzero(clean.kept & (clean.flags != 0)):  # kept, but leaders should judge them
+        features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [float(lon[i]), float(lat[i])]},
+                         "properties": {"kind": "flagged", "flags": _flag_names(int(clean.flags[i])), "t": _iso(t[i])}})
     return {"type": "FeatureCollection", "features": features}
+
+
+def _flag_names(flags: int) -> list[str]:
+    return [name for name, bit in (("mock", FLAG_MOCK), ("future", FLAG_FUTURE)) if flags & bit]
 
 
 def import_gpx(session: Session, actor: User, officer: User, raw: bytes, filename: str | None,

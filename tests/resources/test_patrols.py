@@ -241,3 +241,20 @@ def test_stored_fixes_keep_absent_values_absent_and_each_decision(app, client, a
     assert [r.altitude_m for r in rows] == [35.5 if i % 2 == 0 else None for i in range(30)]
     assert all(r.heading_deg is None and r.is_mock is False for r in rows)
     assert [(r.kept, r.drop_reason) for r in rows] == [(i != 11, "spike" if i == 11 else None) for i in range(30)]
+
+
+def test_the_track_marks_mock_fixes_for_the_leader(client, auth, officer_grid):
+    _, lon, lat = officer_grid
+    headers = auth.headers("officer1")
+    patrol = start(client, headers, client_id="patrol-mock-0001").get_json()
+    points = walk(lon, lat, 20)
+    for i in (4, 5):
+        points[i] = {**points[i], "is_mock": True}
+    client.post(f"/api/v1/patrols/{patrol['id']}/points", headers=headers,
+                json={"batch_id": "batch-mock-0001", "points": points})
+    detail = client.get(f"/api/v1/patrols/{patrol['id']}", headers=auth.headers("leader1")).get_json()
+    assert detail["flags"] == {"mock": 2} and detail["point_count"] == 20  # kept: leaders judge them
+    track = client.get(f"/api/v1/patrols/{patrol['id']}/track", headers=auth.headers("leader1")).get_json()
+    flagged = [f for f in track["features"] if f["properties"]["kind"] == "flagged"]
+    assert [f["geometry"]["coordinates"] for f in flagged] == [[points[i]["lon"], points[i]["lat"]] for i in (4, 5)]
+    assert all(f["properties"]["flags"] == ["mock"] for f in flagged)
