@@ -8,7 +8,7 @@ from ...errors import BadRequest
 from ...extensions.api import Blueprint
 from ...extensions.database import get_session
 from ...policies import area_scope, require_area_writer
-from ...services import areas
+from ...services import areas, coverage
 from .schemas import (
     AreaQuerySchema,
     ImportFileSchema,
@@ -64,8 +64,10 @@ def import_areas(form, files):
     upload = request.files.get("file")
     if upload is None:
         raise BadRequest("file_required", details={"fields": {"file": "required"}})
-    return areas.import_boundaries(
+    result = areas.import_boundaries(
         get_session(), user, upload.read(), kind=form["kind"], parent_id=form.get("parent"),
         name_property=form.get("name_property"), code_property=form.get("code_property"),
         filename=upload.filename, client_addr=client_addr(),
     )
+    coverage.forget_rasters()  # new grids count from the next batch on
+    return result
