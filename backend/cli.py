@@ -99,6 +99,24 @@ def audit_verify() -> None:
 
 
 @main.group()
+def coverage() -> None:
+    """Patrol coverage."""
+
+
+@coverage.command("rebuild")
+def coverage_rebuild() -> None:
+    """Recount all coverage from the stored fixes (after restoring a backup of the fixes alone, or changing grids)."""
+    from .extensions.database import get_session
+    from .services.patrols import rebuild_all_coverage
+
+    with _app_context(_settings()):
+        session = get_session()
+        patrols, days = rebuild_all_coverage(session)
+        session.commit()
+    click.echo(f"coverage rebuilt: {patrols} patrols over {days} days")
+
+
+@main.group()
 def user() -> None:
     """Users."""
 

@@ -29,6 +29,8 @@ def test_bootstrap_migrates_loads_the_demo_once_and_keeps_data(env):
     assert second.returncode == 0 and "already holds data" in second.stdout
     verify = gridpatrol(["audit", "verify"], env)
     assert verify.returncode == 0 and "intact" in verify.stdout
+    rebuilt = gridpatrol(["coverage", "rebuild"], env)
+    assert rebuilt.returncode == 0 and "0 patrols" in rebuilt.stdout
 
 
 def test_demo_is_refused_in_production(env):

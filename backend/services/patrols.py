@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta, UTC
 from typing import NamedTuple
 
 import numpy as np
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from geo.gpx import GpxError, parse_gpx
@@ -17,7 +17,7 @@ from geo.tracks import FLAG_FUTURE, FLAG_MOCK, MIN_VALID_T_UNIX_S, TrackRules, c
 
 from ..errors import BadRequest, Conflict, Forbidden, NotFound
 from ..i18n import pick
-from ..models import Patrol, PatrolBatch, PatrolGridVisit, PatrolTask, TrackPoint, User
+from ..models import CoverageDay, Patrol, PatrolBatch, PatrolGridVisit, PatrolTask, TrackPoint, User
 from ..policies import AreaScope, scoped_patrols
 from . import audit, coverage
 from .fixes import FixColumns, parse_fixes
@@ -375,6 +375,20 @@ def rebuild_coverage(session: Session, patrol: Patrol) -> None:
         if sel.size:
             brk = obreaks[sel] | np.concatenate([[True], np.diff(sel) != 1])  # a fix whose predecessor is left out
             coverage.add_kept_fixes(session, other, ot[sel], olon[sel], olat[sel], brk)  # starts a line
+
+
+def rebuild_all_coverage(session: Session) -> tuple[int, int]:
+    """Forget every coverage row and visit, then add every patrol's kept track again. Returns (patrols, days)."""
+    session.execute(delete(CoverageDay))
+    session.execute(delete(PatrolGridVisit))
+    coverage.forget_rasters()
+    days: set = set()
+    patrols = session.scalars(select(Patrol).order_by(Patrol.id)).all()
+    for patrol in patrols:
+        t, lon, lat, breaks = kept_track(session, patrol)
+        coverage.add_kept_fixes(session, patrol, t, lon, lat, breaks)
+        days |= set(coverage.local_day(t).tolist())
+    return len(patrols), len(days)
 
 
 def end_patrol(session: Session, user: User, patrol: Patrol, ended_at: datetime, client_addr: str | None) -> Patrol:

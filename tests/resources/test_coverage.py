@@ -400,3 +400,23 @@ def test_today_is_the_default_period(client, auth):
 
     assert body["from"] == body["to"] == today_local().isoformat()
     assert date.fromisoformat(body["from"])
+
+
+def test_rebuilding_all_coverage_from_the_fixes_gives_the_same_figures(app, client, auth, officer1_track):
+    from backend.extensions.database import get_session
+    from backend.services.patrols import rebuild_all_coverage
+
+    t0, points = officer1_track
+    for k, username in enumerate(("officer1", "officer2")):
+        headers = auth.headers(username)
+        patrol = start_patrol(client, headers, t0 + timedelta(hours=k), f"patrol-rebuild-{k}")
+        moved = [{**p, "t": (datetime.fromisoformat(p["t"]) + timedelta(hours=k)).isoformat()} for p in points]
+        post_batches(client, headers, patrol["id"], moved, [100, len(moved) - 100])
+    leader = auth.headers("leader1")
+    before = client.get("/api/v1/coverage?from=2026-11-20", headers=leader).get_json()
+    with app.app_context():
+        session = get_session()
+        assert rebuild_all_coverage(session) == (2, 1)
+        session.commit()
+    after = client.get("/api/v1/coverage?from=2026-11-20", headers=leader).get_json()
+    assert after == before and any(i["officers"] == 2 for i in after["items"])
