@@ -64,7 +64,7 @@ export interface PatrolListItem {
 export interface TrackFeature {
   type: 'Feature'
   geometry: { type: 'MultiLineString' | 'LineString' | 'Point'; coordinates: unknown }
-  properties: { kind: 'track' | 'gap' | 'dropped'; reason?: string; t?: string; [key: string]: unknown }
+  properties: { kind: 'track' | 'gap' | 'dropped' | 'flagged'; reason?: string; flags?: string[]; t?: string; [key: string]: unknown }
 }
 
 export interface TrackCollection {

@@ -130,6 +130,8 @@ if (!BASE_URL) {
       assert.equal(await gap.getAttribute('stroke-dasharray'), '2 8')
       assert.equal(await gap.getAttribute('stroke'), '#f59e0b')
       assert.equal(await page.locator('[data-testid="leader-map"] path.gp-dropped').count(), 1)
+      // the mock fix is kept (it counts) but marked on the map for the leader to judge
+      assert.equal(await page.locator('[data-testid="leader-map"] path.gp-flagged').count(), 1)
 
       // "not visited for N days": the patrolled grid is not among them, the others are
       await page.click('[data-testid="unvisited-switch"]')
