@@ -28,7 +28,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         OPENAPI_SWAGGER_UI_PATH="docs",
         OPENAPI_SWAGGER_UI_URL="/api/docs/assets/",
     )
-    app.json.ensure_ascii = False
+    from .extensions.jsonio import OrjsonProvider
+
+    app.json = OrjsonProvider(app)  # UTF-8 out, as ensure_ascii=False did
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if settings.trusted_proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, UTC
 
+import numpy as np
 from flask import Response, jsonify
 from sqlalchemy import select
 
@@ -52,11 +53,13 @@ def get_coverage(query):
     day_from, day_to = _period(query)
     table = coverage.coverage_by_grid(session, [g.id for g in grids], day_from, day_to, squad_id, officer_id)
     # Serialised by hand: marshmallow took longer than the query for a town's grids (the schema documents it).
-    items = [{"grid_id": g.id, "name": g.name, "code": g.code, "area_m2": area, "covered_ratio": round(ratio, 5),
-              "covered_m2": round(m2, 1), "patrols": patrols, "officers": officers, "last_visited_at": _iso(last)}
+    ratios = np.round(table.covered_ratio, 5).tolist()
+    covered_m2 = np.round(table.covered_m2, 1).tolist()
+    items = [{"grid_id": g.id, "name": g.name, "code": g.code, "area_m2": area, "covered_ratio": ratio,
+              "covered_m2": m2, "patrols": patrols, "officers": officers, "last_visited_at": _iso(last)}
              for g, ratio, m2, area, patrols, officers, last in zip(
-                 grids, table.covered_ratio, table.covered_m2, table.area_m2, table.patrols, table.officers,
-                 table.last_visited_at, strict=True)]
+                 grids, ratios, covered_m2, table.area_m2, table.patrols, table.officers, table.last_visited_at,
+                 strict=True)]
     return jsonify({"from": day_from.isoformat(), "to": day_to.isoformat(), "items": items})
 
 
