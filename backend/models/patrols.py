@@ -31,6 +31,8 @@ class Patrol(Base):
     dropped: Mapped[dict] = mapped_column(JSON, default=dict)
     gaps: Mapped[list] = mapped_column(JSON, default=list)
     flags: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Time of the kept fix the next batch's re-cleaning starts from (services.patrols.TAIL_KEPT).
+    tail_from_t: Mapped[float | None] = mapped_column(Float)
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -49,14 +51,15 @@ class PatrolBatch(Base):
 
 class TrackPoint(Base):
     __tablename__ = "track_points"
-    __table_args__ = (Index("ix_track_points_patrol_t", "patrol_id", "t_unix_s"),)
+    # (patrol, time, id): a batch reads the tail of its patrol backwards along it, in the order the cleaner uses.
+    __table_args__ = (Index("ix_track_points_patrol_t_id", "patrol_id", "t_unix_s", "id"),)
 
     # No foreign keys on purpose: PostgreSQL checks each with a per-row trigger, 40 of the 60 ms of COPYing a
     # 2,000-fix batch. Rows are written only by services.patrols, under a lock on their patrol's row, right after
     # that patrol and batch exist, and are never deleted or moved.
     id: Mapped[int] = mapped_column(primary_key=True)
     patrol_id: Mapped[int]
-    batch_pk: Mapped[int] = mapped_column(index=True)
+    batch_pk: Mapped[int]  # no index: nothing looks fixes up by batch, and each index costs every insert
     t_unix_s: Mapped[float | None] = mapped_column(Float)  # a logger's fix may have no time: kept as raw data
     segment: Mapped[int] = mapped_column(default=0)  # a GPX track segment: no line is drawn between two
     lon: Mapped[float] = mapped_column(Float)

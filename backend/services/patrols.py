@@ -119,6 +119,10 @@ def _on_duty_mask(patrol: Patrol, fixes: FixColumns) -> np.ndarray:
     return mask
 
 
+_COPY_TYPES = ["int4", "int4", "float8", "int4", "float8", "float8", "float8", "float8", "float8", "float8", "bool",
+               "bool", "varchar"]
+
+
 def _insert_fixes(session: Session, patrol: Patrol, batch_pk: int, fixes: FixColumns,
                   kept: np.ndarray | None = None, drop_reason: list | None = None) -> None:
     """Rows in time order (ids follow time within the batch), straight to the driver: COPY on PostgreSQL,
@@ -133,16 +137,18 @@ def _insert_fixes(session: Session, patrol: Patrol, batch_pk: int, fixes: FixCol
                "segment": [0] * n, "lon": fixes.lon.tolist(), "lat": fixes.lat.tolist(),
                **{name: (np.where(np.isnan(getattr(fixes, name)), None, getattr(fixes, name)) if postgres
                          else getattr(fixes, name)).tolist() for name in optional},
-               "is_mock": fixes.is_mock.astype(int).tolist(),
-               "kept": [1] * n if kept is None else kept.astype(int).tolist(),
+               "is_mock": fixes.is_mock.tolist() if postgres else fixes.is_mock.astype(int).tolist(),
+               "kept": ([True] * n if kept is None else kept.tolist()) if postgres else (
+                   [1] * n if kept is None else kept.astype(int).tolist()),
                "drop_reason": [None] * n if drop_reason is None else drop_reason}
     if not postgres:
         columns["drop_reason"] = [r or "" for r in columns["drop_reason"]]
     rows = list(zip(*columns.values(), strict=True))
     names = ", ".join(columns)
-    if postgres:
+    if postgres:  # binary COPY: no text formatting and parsing of 24,000 numbers
         with connection.connection.driver_connection.cursor() as cursor:
-            with cursor.copy(f"COPY track_points ({names}) FROM STDIN") as copy:
+            with cursor.copy(f"COPY track_points ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(_COPY_TYPES)
                 for row in rows:
                     copy.write_row(row)
     else:
@@ -160,7 +166,7 @@ def append_fixes(session: Session, patrol: Patrol, batch_pk: int, fixes: FixColu
     """Store fixes (sorted by time) and update the track summary and coverage. Fixes that all come after the
     stored ones (the normal case) re-clean only the tail; anything else re-cleans the whole patrol. Returns the
     drop reasons counted over these fixes."""
-    tail = None if patrol.client_id.startswith(GPX_PREFIX) else _load_tail(session, patrol.id)
+    tail = None if patrol.client_id.startswith(GPX_PREFIX) else _load_tail(session, patrol)
     in_order = tail is not None and (tail.ids.size == 0 or fixes.t_unix_s[0] > np.nanmax(tail.t))
     before = _clean(tail) if in_order else None
     if not in_order or not np.array_equal(before.kept, tail.kept):
@@ -174,6 +180,7 @@ def append_fixes(session: Session, patrol: Patrol, batch_pk: int, fixes: FixColu
     _insert_fixes(session, patrol, batch_pk, fixes, after.kept[tail.ids.size:], new_reasons)
     _store_decisions(session, _head(window, tail.ids.size), _head_clean(after, tail.ids.size))
     _apply_summary_delta(patrol, window, before, after, tail.ids.size)
+    patrol.tail_from_t = _next_anchor_t(window.t, after.kept, float(window.t[0]))
     if np.any(tail.kept & ~after.kept[:tail.ids.size]):  # a line already counted is gone: recount the days
         rebuild_coverage(session, patrol)
     else:
@@ -195,18 +202,31 @@ def _head_clean(clean, n: int) -> _Decisions:
     return _Decisions(clean.kept[:n], clean.drop_reason[:n])
 
 
-def _load_tail(session: Session, patrol_id: int) -> Fixes | None:
+_TAIL_COLUMNS = (TrackPoint.id, TrackPoint.t_unix_s, TrackPoint.lon, TrackPoint.lat, TrackPoint.accuracy_m,
+                 TrackPoint.is_mock, TrackPoint.kept, TrackPoint.drop_reason, TrackPoint.batch_pk, TrackPoint.segment)
+
+
+def _load_tail(session: Session, patrol: Patrol) -> Fixes | None:
     """The stored fixes from the anchor (TAIL_KEPT kept fixes before the end) on, oldest first; None when the
-    tail is too long to be worth it. Phone fixes always have a time and segment 0 (GPX imports take the full path)."""
-    rows = session.execute(
-        select(TrackPoint.id, TrackPoint.t_unix_s, TrackPoint.lon, TrackPoint.lat, TrackPoint.accuracy_m,
-               TrackPoint.is_mock, TrackPoint.kept, TrackPoint.drop_reason, TrackPoint.batch_pk, TrackPoint.segment)
-        .where(TrackPoint.patrol_id == patrol_id, TrackPoint.t_unix_s.is_not(None))
-        .order_by(TrackPoint.t_unix_s.desc(), TrackPoint.id.desc())  # walks ix_track_points_patrol_t backwards
-        .limit(TAIL_ROWS)).all()
+    tail is too long to be worth it. Phone fixes always have a time and segment 0 (GPX imports take the full path).
+
+    The anchor's time is remembered on the patrol, so this is a short index range scan whatever the planner's
+    statistics say (ORDER BY ... DESC LIMIT was sorted in full by PostgreSQL while the table's stats were stale).
+    """
+    if patrol.tail_from_t is not None:
+        rows = session.execute(select(*_TAIL_COLUMNS).where(
+            TrackPoint.patrol_id == patrol.id, TrackPoint.t_unix_s >= patrol.tail_from_t)
+            .order_by(TrackPoint.t_unix_s, TrackPoint.id).limit(TAIL_ROWS + 1)).all()
+        if len(rows) > TAIL_ROWS or any(row.segment != 0 for row in rows):
+            return None
+        if rows and rows[0].kept:
+            return _fixes_of(rows)
+    rows = session.execute(select(*_TAIL_COLUMNS).where(
+        TrackPoint.patrol_id == patrol.id, TrackPoint.t_unix_s.is_not(None))
+        .order_by(TrackPoint.t_unix_s.desc(), TrackPoint.id.desc()).limit(TAIL_ROWS)).all()
     kept_seen, cut = 0, None
     for i, row in enumerate(rows):
-        if row.segment != 0 or row.t_unix_s is None:
+        if row.segment != 0:
             return None
         kept_seen += row.kept
         if kept_seen == TAIL_KEPT:
@@ -217,6 +237,12 @@ def _load_tail(session: Session, patrol_id: int) -> Fixes | None:
             return None
         cut = len(rows)  # the whole track is shorter than the tail
     return _fixes_of(rows[:cut][::-1])
+
+
+def _next_anchor_t(t: np.ndarray, kept: np.ndarray, default: float | None) -> float | None:
+    """Time of the kept fix TAIL_KEPT kept fixes before the end: where the next batch's re-cleaning starts."""
+    kept_t = t[kept]
+    return float(kept_t[-TAIL_KEPT]) if kept_t.size >= TAIL_KEPT else default
 
 
 def _fixes_of(rows) -> Fixes:
@@ -318,6 +344,7 @@ def recompute_track(session: Session, patrol: Patrol, batch_pk: int | None = Non
     patrol.dropped = {k: int(v) for k, v in clean.dropped_by_reason.items() if v}
     patrol.gaps = [_gap_json(g, t) for g in clean.gaps]
     patrol.flags = _flag_counts(clean)
+    patrol.tail_from_t = _next_anchor_t(t, clean.kept, None) if not np.any(fixes.segment) else None
     patrol.version += 1
     if recount_coverage and np.any(fixes.kept & ~clean.kept):
         rebuild_coverage(session, patrol)  # a line already counted is gone: recount its days

@@ -20,6 +20,9 @@ def upgrade() -> None:
     with op.batch_alter_table('track_points', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_track_points_patrol_id_patrols'), type_='foreignkey')
         batch_op.drop_constraint(batch_op.f('fk_track_points_batch_pk_patrol_batches'), type_='foreignkey')
+        batch_op.drop_index(batch_op.f('ix_track_points_batch_pk'))
+        batch_op.drop_index('ix_track_points_patrol_t')
+        batch_op.create_index('ix_track_points_patrol_t_id', ['patrol_id', 't_unix_s', 'id'], unique=False)
 
     op.create_table('coverage_lattice',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -100,6 +103,7 @@ def upgrade() -> None:
     with op.batch_alter_table('patrols', schema=None) as batch_op:
         batch_op.add_column(sa.Column('task_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('shift_ends_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('tail_from_t', sa.Float(), nullable=True))
         batch_op.create_index(batch_op.f('ix_patrols_task_id'), ['task_id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_patrols_task_id_patrol_tasks'), 'patrol_tasks', ['task_id'], ['id'])
 
@@ -111,6 +115,7 @@ def downgrade() -> None:
     with op.batch_alter_table('patrols', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_patrols_task_id_patrol_tasks'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_patrols_task_id'))
+        batch_op.drop_column('tail_from_t')
         batch_op.drop_column('shift_ends_at')
         batch_op.drop_column('task_id')
 
@@ -128,6 +133,9 @@ def downgrade() -> None:
     op.drop_table('coverage_days')
     op.drop_table('coverage_lattice')
     with op.batch_alter_table('track_points', schema=None) as batch_op:
+        batch_op.drop_index('ix_track_points_patrol_t_id')
+        batch_op.create_index('ix_track_points_patrol_t', ['patrol_id', 't_unix_s'], unique=False)
+        batch_op.create_index(batch_op.f('ix_track_points_batch_pk'), ['batch_pk'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_track_points_batch_pk_patrol_batches'), 'patrol_batches',
                                     ['batch_pk'], ['id'])
         batch_op.create_foreign_key(batch_op.f('fk_track_points_patrol_id_patrols'), 'patrols', ['patrol_id'], ['id'])
