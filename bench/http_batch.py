@@ -226,6 +226,7 @@ def report(name: str, http: dict, baseline: list[float]) -> bool:
     print(f"  baseline      per-row ORM insert + flush: median {base:7.1f} ms over {len(baseline)} batches")
     print(f"  ratio         {base / p50:6.1f}x  (baseline / p50, target >= 10x)")
     print(f"  coverage query, all 243 grids, one day: {http['query_ms']:.1f} ms server time")
+    print("  slowest:", sorted(zip(np.round(s, 1).tolist(), range(len(s))), reverse=True)[:6])
     print(f"  {'OK' if ok else 'MISSED'}")
     return ok
 
