@@ -149,19 +149,23 @@ def scoped_departments(stmt: Select, user: User) -> Select:
 # Positions are personal information: an officer reads their own patrols, a squad leader their squad's,
 # commanders and admins all; supervisors and department liaisons none.
 
-def scoped_patrols(stmt: Select, user: User) -> Select:
-    from .models import Patrol
-
+def _personal(stmt: Select, user: User, officer_column, squad_column) -> Select:
+    """Personal records (positions, plans): the officer's own, the squad's for its leader, all for commanders and
+    admins, nothing for anyone else."""
     if sees_everything(user):
         return stmt
     conditions = []
     if user.has_role("officer", "squad_leader"):
-        conditions.append(Patrol.officer_id == user.id)
+        conditions.append(officer_column == user.id)
     if user.has_role("squad_leader") and user.squad_id:
-        conditions.append(Patrol.squad_id == user.squad_id)
-    if not conditions:
-        return stmt.where(false())
-    return stmt.where(or_(*conditions))
+        conditions.append(squad_column == user.squad_id)
+    return stmt.where(or_(*conditions)) if conditions else stmt.where(false())
+
+
+def scoped_patrols(stmt: Select, user: User) -> Select:
+    from .models import Patrol
+
+    return _personal(stmt, user, Patrol.officer_id, Patrol.squad_id)
 
 
 def require_patrol_officer(user: User) -> None:
@@ -195,14 +199,7 @@ def scoped_tasks(stmt: Select, user: User) -> Select:
     """Tasks: an officer's own; a leader's squad's; everything for commanders and admins."""
     from .models import PatrolTask
 
-    if sees_everything(user):
-        return stmt
-    conditions = []
-    if user.has_role("officer", "squad_leader"):
-        conditions.append(PatrolTask.officer_id == user.id)
-    if user.has_role("squad_leader") and user.squad_id:
-        conditions.append(PatrolTask.squad_id == user.squad_id)
-    return stmt.where(or_(*conditions)) if conditions else stmt.where(false())
+    return _personal(stmt, user, PatrolTask.officer_id, PatrolTask.squad_id)
 
 
 def coverage_filters(user: User, squad_id: int | None, officer_id: int | None) -> tuple[int | None, int | None]:
