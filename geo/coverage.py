@@ -25,7 +25,6 @@ __all__ = [
     "exact_coverage_by_grid",
     "grid_cell_index",
     "local_equidistant_crs",
-    "popcount_bytes",
     "rasterize_track_coverage",
     "raster_spec_for_bounds",
 ]
@@ -169,14 +168,7 @@ class GridCellIndex:
     def covered_ratio(self, covered: NDArray[np.bool_]) -> NDArray[np.float64]:
         """Share of each grid's cells set in a per-cell ``covered`` mask (0.0 for a grid without cells)."""
         cells = self.cells_per_grid
-        if self.cell_ids.size == 0:
-            return np.zeros(cells.size)
-        # take() on bytes with int32 indices, then reduceat: 1.4 ms for a million grid cells, where a boolean
-        # gather and a 64-bit running sum took 4.4 ms (the whole of a week's query budget is 10 ms).
-        gathered = np.take(covered.view(np.uint8), self._cell_ids_i32)
-        starts = np.minimum(self.offsets[:-1], self.cell_ids.size - 1)
-        covered_cells = np.where(cells > 0, np.add.reduceat(gathered, starts, dtype=np.uint32), 0)
-        return np.divide(covered_cells, cells, out=np.zeros(cells.size), where=cells > 0)
+        return np.divide(self.covered_cells(covered), cells, out=np.zeros(cells.size), where=cells > 0)
 
     @cached_property
     def _cell_ids_i32(self) -> NDArray[np.int32]:
@@ -184,24 +176,31 @@ class GridCellIndex:
 
 
     def covered_cells(self, covered: NDArray[np.bool_]) -> NDArray[np.int64]:
-        """Number of each grid's cells set in a per-cell ``covered`` mask.
+        """Number of each grid's cells set in a per-cell ``covered`` mask (where grids overlap, a cell counts
+        for each grid holding it).
 
-        Looks up only the set cells (a batch sets a few thousand of a town's million), so it costs ~1 ms where
-        gathering every grid cell cost ~4 ms. Where grids overlap, a cell counts for each grid holding it.
+        Two ways, by density: a batch sets a few thousand of a town's million cells, and looking up only those
+        costs ~1 ms; a week for the whole town sets hundreds of thousands, and reading every grid cell with
+        take() + reduceat costs 1.4 ms where the lookups would take 20 ms.
         """
+        if self.cell_ids.size == 0:
+            return np.zeros(self.grid_count, dtype=np.int64)
         set_cells = np.flatnonzero(covered)
+        if set_cells.size > self.cell_ids.size // 20:
+            return self._covered_cells_dense(covered)
         sorted_cells, owner = self._cells_sorted
         lo = np.searchsorted(sorted_cells, set_cells, side="left")
-        hi = np.searchsorted(sorted_cells, set_cells, side="right")
-        hits = hi - lo
+        hits = np.searchsorted(sorted_cells, set_cells, side="right") - lo
         if not hits.any():
             return np.zeros(self.grid_count, dtype=np.int64)
         at = np.repeat(lo, hits) + (np.arange(hits.sum()) - np.repeat(np.cumsum(hits) - hits, hits))
         return np.bincount(owner[at], minlength=self.grid_count).astype(np.int64)
 
-    def grid_bits(self, covered: NDArray[np.bool_], grid: int) -> bytes:
-        """Grid ``grid``'s cells of a per-cell mask, packed 1 bit per cell in the grid's cell order."""
-        return np.packbits(covered[self.cell_ids[self.offsets[grid]:self.offsets[grid + 1]]]).tobytes()
+    def _covered_cells_dense(self, covered: NDArray[np.bool_]) -> NDArray[np.int64]:
+        cells = self.cells_per_grid
+        gathered = np.take(covered.view(np.uint8), self._cell_ids_i32)
+        starts = np.minimum(self.offsets[:-1], self.cell_ids.size - 1)
+        return np.where(cells > 0, np.add.reduceat(gathered, starts, dtype=np.uint32), 0).astype(np.int64)
 
     @cached_property
     def _cells_sorted(self) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
@@ -213,19 +212,10 @@ class GridCellIndex:
         """The grid owning each raster cell id, -1 outside every grid (the first grid where grids overlap)."""
         sorted_cells, owner = self._cells_sorted
         cells_a = np.asarray(cells, dtype=np.int64)
-        at = np.searchsorted(sorted_cells, cells_a)
-        at_c = np.minimum(at, max(sorted_cells.size - 1, 0))
-        hit = (at < sorted_cells.size) & (sorted_cells[at_c] == cells_a) if sorted_cells.size else np.zeros(
-            cells_a.shape, dtype=bool)
-        return np.where(hit, owner[at_c] if sorted_cells.size else -1, -1)
-
-
-def popcount_bytes(packed: bytes | NDArray[np.uint8]) -> int:
-    """Set bits in a packed bitmap."""
-    return int(_POPCOUNT[np.frombuffer(packed, dtype=np.uint8)].sum())
-
-
-_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.int64)
+        if sorted_cells.size == 0:
+            return np.full(cells_a.shape, -1, dtype=np.int64)
+        at = np.minimum(np.searchsorted(sorted_cells, cells_a), sorted_cells.size - 1)
+        return np.where(sorted_cells[at] == cells_a, owner[at], -1)
 
 
 def cells_of_lonlat(spec: RasterSpec, lon: ArrayLike, lat: ArrayLike) -> NDArray[np.int64]:

@@ -78,13 +78,16 @@ def with_progress(session: Session, tasks: list[PatrolTask]) -> list[PatrolTask]
     raster = coverage.town_raster(session)
     names = dict(session.execute(select(User.id, User.display_name).where(
         User.id.in_({t.officer_id for t in tasks}))).all()) if tasks else {}
+    per_officer_day: dict[tuple, tuple] = {}  # a day's list holds several tasks of one officer: read once
     for task in tasks:
-        mask = coverage.covered_mask(session, raster, task.date, task.date, officer_id=task.officer_id) \
-            if raster else None
-        covered_cells = raster.index.covered_cells(mask) if raster else None
-        visits = coverage.period_visits(session, task.date, task.date, officer_id=task.officer_id)
-        visits_per_grid = dict(zip(*(a.tolist() for a in coverage.distinct_per_grid(visits[:, 0], visits[:, 1])),
-                                   strict=True))
+        key = (task.officer_id, task.date)
+        if key not in per_officer_day:
+            mask = coverage.covered_mask(session, raster, task.date, task.date, officer_id=task.officer_id) \
+                if raster else None
+            visits = coverage.period_visits(session, task.date, task.date, officer_id=task.officer_id)
+            per_officer_day[key] = (raster.index.covered_cells(mask) if raster else None, dict(zip(
+                *(a.tolist() for a in coverage.distinct_per_grid(visits[:, 0], visits[:, 1])), strict=True)))
+        covered_cells, visits_per_grid = per_officer_day[key]
         grids, total_cells, total_covered = [], 0, 0
         for grid_id in task.grid_ids:
             pos = raster.position.get(grid_id) if raster else None

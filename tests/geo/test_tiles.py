@@ -60,4 +60,18 @@ def test_cells_and_their_grids_are_found_for_points():
     mask = np.zeros(spec.cell_count, dtype=bool)
     mask[cells[0]] = True
     assert index.covered_cells(mask).tolist() == [1, 0]
-    assert np.unpackbits(np.frombuffer(index.grid_bits(mask, 0), dtype=np.uint8)).sum() == 1
+
+
+@pytest.mark.parametrize("density", [0.001, 0.5])
+def test_covered_cells_counts_each_grid_exactly_sparse_or_dense(density):
+    """Both ways of counting (look up the set cells; read every grid cell) agree with a plain per-grid sum."""
+    from shapely.geometry import box
+
+    spec = raster_spec_for_bounds((115.5, 38.0, 115.52, 38.01))
+    grids = [box(115.5, 38.0, 115.51, 38.01), box(115.505, 38.0, 115.52, 38.005), None,
+             box(115.515, 38.006, 115.52, 38.01)]  # overlapping, missing and plain grids
+    index = grid_cell_index(spec, grids)
+    mask = np.random.default_rng(4).random(spec.cell_count) < density
+    expected = [int(mask[index.cell_ids[index.offsets[g]:index.offsets[g + 1]]].sum()) for g in range(len(grids))]
+    assert index.covered_cells(mask).tolist() == expected
+    assert index.covered_ratio(mask)[2] == 0.0

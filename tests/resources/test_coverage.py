@@ -420,3 +420,25 @@ def test_rebuilding_all_coverage_from_the_fixes_gives_the_same_figures(app, clie
         session.commit()
     after = client.get("/api/v1/coverage?from=2026-11-20", headers=leader).get_json()
     assert after == before and any(i["officers"] == 2 for i in after["items"])
+
+
+def test_the_area_filter_takes_a_zone_a_village_or_a_grid(client, auth):
+    leader = auth.headers("leader1")
+    zones = client.get("/api/v1/areas?kind=zone", headers=leader).get_json()["features"]
+    assert len(zones) == 1
+    zone_grids = {f["id"] for f in client.get(f"/api/v1/areas?kind=grid&parent={zones[0]['id']}&page_size=500",
+                                             headers=leader).get_json()["features"]}
+    items = client.get(f"/api/v1/coverage?area={zones[0]['id']}", headers=leader).get_json()["items"]
+    assert {i["grid_id"] for i in items} == zone_grids and len(zone_grids) == 53
+    one = sorted(zone_grids)[0]
+    assert [i["grid_id"] for i in client.get(f"/api/v1/coverage?area={one}", headers=leader).get_json()["items"]] == [one]
+    # A village: the grids overlapping it (as its supervisor sees them); outside the caller's areas: 404.
+    supervisor_areas = client.get("/api/v1/areas", headers=auth.headers("supervisor1")).get_json()["features"]
+    village = next(f for f in supervisor_areas if f["properties"]["kind"] == "village")
+    overlapping = {f["id"] for f in supervisor_areas if f["properties"]["kind"] == "grid"}
+    admin = auth.headers("admin")
+    got = {i["grid_id"] for i in client.get(f"/api/v1/coverage?area={village['id']}", headers=admin).get_json()["items"]}
+    assert got == overlapping and got
+    other_zone = next(f["id"] for f in client.get("/api/v1/areas?kind=zone", headers=admin).get_json()["features"]
+                      if f["id"] != zones[0]["id"])
+    assert client.get(f"/api/v1/coverage?area={other_zone}", headers=leader).status_code == 404

@@ -26,6 +26,8 @@ export const patrol = reactive({
   row: null as PatrolRow | null,
   recording: false,
   fixCount: 0,
+  /** positions the browser delivered to this page while recording, stored or not (a repeat is not a fix) */
+  positionsSeen: 0,
   lastFix: null as PatrolFixRow | null,
   distanceM: 0,
   /** number of breaks in the drawn line (parts - 1) */
@@ -349,6 +351,7 @@ async function onPosition(pos: GeolocationPosition) {
     void stopPatrol('shift_end') // the shift is over: this fix is off duty and is not kept (not awaited: it waits for this queue)
     return
   }
+  patrol.positionsSeen++
   if (t < row.startedAt) return // a position from before the start (a browser cache): not this patrol's
   const c = pos.coords
   const stored = await appendFix(row.clientId, {
