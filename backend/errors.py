@@ -81,7 +81,10 @@ def register_error_handlers(app: Flask) -> None:
             messages = (getattr(exc, "data", None) or {}).get("messages", {})
             fields = {}
             for location in messages.values():
-                fields.update(location)
+                if isinstance(location, dict):
+                    fields.update(location)
+                else:  # a body that is not JSON at all: webargs names no field
+                    fields.setdefault("_schema", []).extend(location)
             return jsonify(error_body("validation_error", message("validation_error"), {"fields": fields})), 400
         code = _HTTP_CODES.get(status, "bad_request" if status < 500 else "internal_error")
         return jsonify(error_body(code, message(code))), status

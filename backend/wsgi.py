@@ -1,4 +1,5 @@
 """WSGI entry point for gunicorn: `gunicorn backend.wsgi:app`."""
+import gc
 import logging
 
 from . import create_app
@@ -27,3 +28,8 @@ try:
     _warm_up()
 except Exception:  # noqa: BLE001 - a warm-up is an optimisation: the first request builds the raster instead
     logging.getLogger(__name__).warning("warming up the coverage raster failed", exc_info=True)
+
+# Everything loaded so far (the app, SQLAlchemy's mappers, the raster) lives as long as the worker: keep it out
+# of the cycle collector, whose full passes over ~120,000 objects were 100-150 ms pauses inside random requests.
+gc.collect()
+gc.freeze()

@@ -327,3 +327,41 @@ def test_100k_fixes_vectorized_path_is_correct() -> None:
     spikes = np.flatnonzero(clean.drop_reason == "spike")
     assert spikes.tolist() == list(range(1000, n, 1000))  # fix 0 is the first anchor, kept
     assert clean.distance_m == pytest.approx(1.4 * (n - 1), rel=0.01)
+
+
+def _loop_only(monkeypatch) -> None:
+    """Make the loop decide every fix, as before the vectorized stretch existed."""
+    import geo.tracks
+
+    monkeypatch.setattr(geo.tracks, "_first_doubt", lambda *args: 1)
+
+
+@pytest.mark.parametrize("name", ["korita", "cerknicko", "mojstrovka", "visnjan", "mtk", "sbn", "skytraq"])
+def test_the_vectorized_stretch_decides_real_tracks_as_the_loop_does(gps, name, monkeypatch) -> None:
+    fast = _clean(gps[name])
+    _loop_only(monkeypatch)
+    slow = _clean(gps[name])
+    assert fast.drop_reason.tolist() == slow.drop_reason.tolist()
+    assert [(g.start_index, g.end_index, g.reason) for g in fast.gaps] == [
+        (g.start_index, g.end_index, g.reason) for g in slow.gaps]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_vectorized_stretch_decides_noisy_tracks_as_the_loop_does(seed, monkeypatch) -> None:
+    # Walking and driving with spikes, repeated and reversed times, bad accuracy and a few time gaps: the loop
+    # takes over somewhere in the middle, from a state the vectorized stretch set up.
+    rng = np.random.default_rng(seed)
+    n = 3_000
+    t = T0_S + np.cumsum(rng.choice([1.0, 1.0, 1.0, 0.0, -2.0, 200.0], size=n, p=[.9, .04, .02, .01, .01, .02]))
+    step = rng.choice([1.4, 12.0, 45.0], size=n, p=[.6, .3, .1])
+    heading = np.cumsum(rng.normal(0, 0.3, n))
+    lat = LAT0 + np.cumsum(step * np.sin(heading)) / M_PER_DEG_LAT
+    lon = 116.3 + np.cumsum(step * np.cos(heading)) / (M_PER_DEG_LAT * np.cos(np.radians(LAT0)))
+    spikes = rng.random(n) < 0.01 * (seed % 3)  # seeds 0 and 3: no spikes at all
+    lat[spikes] += rng.uniform(500, 5_000, spikes.sum()) / M_PER_DEG_LAT
+    acc = rng.uniform(3, 70, n)
+    fast = clean_track(t, lon, lat, acc, now_unix_s=NOW_S)
+    _loop_only(monkeypatch)
+    slow = clean_track(t, lon, lat, acc, now_unix_s=NOW_S)
+    assert fast.drop_reason.tolist() == slow.drop_reason.tolist()
+    assert fast.breaks_before.tolist() == slow.breaks_before.tolist()

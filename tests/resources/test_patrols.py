@@ -3,6 +3,7 @@ real phone/logger tracks, honest cleaning, end, scoping of personal positions.""
 from __future__ import annotations
 
 import io
+import json
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -98,6 +99,20 @@ def test_a_malformed_batch_stores_nothing(app, client, auth, officer_grid, bad_f
     assert "points" in response.get_json()["details"]["fields"]
     with app.app_context():
         assert get_session().scalar(select(func.count(PatrolBatch.id))) == 0
+    assert stored_points(app, patrol["id"]) == 0
+
+
+def test_a_batch_cut_off_in_transit_is_a_400_and_stores_nothing(app, client, auth, officer_grid):
+    # A connection dropped mid-upload can deliver half a body: it is not JSON, and nothing of it is kept.
+    _, lon, lat = officer_grid
+    headers = auth.headers("officer1")
+    patrol = start(client, headers).get_json()
+    body = json.dumps({"batch_id": "batch-cut-0001", "points": walk(lon, lat, 50)})
+    response = client.post(f"/api/v1/patrols/{patrol['id']}/points", headers=headers,
+                           data=body[:len(body) // 2], content_type="application/json")
+    assert response.status_code == 400
+    assert response.get_json()["code"] == "validation_error"
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in response.get_json()["message"])  # said in Chinese
     assert stored_points(app, patrol["id"]) == 0
 
 
