@@ -65,13 +65,25 @@ class Api:
         self.token = data["access_token"]
 
 
-def patrol_fixes(rng: np.random.Generator, lon0: float, lat0: float, t0: datetime, n: int) -> list[dict]:
-    """A phone at 1 Hz: walking (1.4 m/s) and driving (8 m/s) spells, heading drifting, 3–15 m accuracy."""
+def patrol_fixes(rng: np.random.Generator, lon0: float, lat0: float, t0: datetime, n: int,
+                 beat_m: float = 1_500) -> list[dict]:
+    """A phone at 1 Hz: walking (1.4 m/s) and driving (8 m/s) spells, heading drifting, 3–15 m accuracy. The
+    officer stays on their beat: beyond `beat_m` from the start they turn back, so the track keeps crossing grids
+    (and every batch does the full coverage work) instead of wandering out of the town."""
     speed = np.repeat(rng.choice([1.4, 8.0], size=n // 200 + 1), 200)[:n] * rng.uniform(0.8, 1.2, n)
-    heading = rng.uniform(0, 2 * np.pi) + np.cumsum(rng.normal(0, 0.08, n))
-    dx, dy = speed * np.cos(heading), speed * np.sin(heading)
-    lon = lon0 + np.cumsum(dx) / (111_320 * np.cos(np.radians(lat0)))
-    lat = lat0 + np.cumsum(dy) / 111_320
+    drift = rng.normal(0, 0.08, n)
+    x = y = 0.0
+    heading = rng.uniform(0, 2 * np.pi)
+    xs, ys = np.empty(n), np.empty(n)
+    for i in range(n):
+        heading += drift[i]
+        if x * x + y * y > beat_m * beat_m:
+            heading = np.arctan2(-y, -x) + drift[i] * 5  # back towards the beat
+        x += speed[i] * np.cos(heading)
+        y += speed[i] * np.sin(heading)
+        xs[i], ys[i] = x, y
+    lon = lon0 + xs / (111_320 * np.cos(np.radians(lat0)))
+    lat = lat0 + ys / 111_320
     acc = rng.uniform(3, 15, n)
     return [{"t": (t0 + timedelta(seconds=i)).isoformat(), "lon": round(float(lon[i]), 7),
              "lat": round(float(lat[i]), 7), "accuracy_m": round(float(acc[i]), 1), "speed_mps": round(float(speed[i]), 2)}
@@ -151,13 +163,39 @@ def run_http(database_url: str, patrols: int, batches: int, seed: int) -> dict:
     return {"server_ms": server_ms, "wall_ms": wall_ms, "first_ms": first_ms, "query_ms": query_ms}
 
 
+def naive_fix_model():
+    """The table a first version would store fixes in: one row a fix, indexed by patrol and time (the app itself
+    stores a batch as one row of packed arrays, models.TrackChunk). Created in the bench database only."""
+    from sqlalchemy import Float, Index
+    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+    class NaiveBase(DeclarativeBase):
+        pass
+
+    class NaiveFix(NaiveBase):
+        __tablename__ = "bench_naive_fixes"
+        __table_args__ = (Index("ix_bench_naive_fixes_patrol_t", "patrol_id", "t_unix_s"),)
+        id: Mapped[int] = mapped_column(primary_key=True)
+        patrol_id: Mapped[int]
+        batch_pk: Mapped[int]
+        t_unix_s: Mapped[float] = mapped_column(Float)
+        lon: Mapped[float] = mapped_column(Float)
+        lat: Mapped[float] = mapped_column(Float)
+        accuracy_m: Mapped[float | None] = mapped_column(Float)
+        speed_mps: Mapped[float | None] = mapped_column(Float)
+
+    return NaiveBase, NaiveFix
+
+
 def run_baseline(database_url: str, rounds: int, seed: int) -> list[float]:
     """The same batch stored one ORM object and one flush per fix, then commit."""
     from backend import create_app
-    from backend.extensions.database import get_session
+    from backend.extensions.database import get_db, get_session
     from backend.migrate import upgrade
-    from backend.models import Patrol, PatrolBatch, TrackPoint, User
+    from backend.models import Patrol, PatrolBatch, User
     from backend.settings import Settings
+
+    naive_base, naive_fix = naive_fix_model()
 
     rng = np.random.default_rng(seed)
     with tempfile.TemporaryDirectory(prefix="gp-bench-base-") as tmp:
@@ -165,6 +203,7 @@ def run_baseline(database_url: str, rounds: int, seed: int) -> list[float]:
         app = create_app(Settings.from_env({}, database_url=database_url, var_dir=tmp))
         timings = []
         with app.app_context():
+            naive_base.metadata.create_all(get_db().engine)
             session = get_session()
             officer = session.query(User).filter_by(username="officer1").one()
             for _ in range(rounds):
@@ -178,9 +217,9 @@ def run_baseline(database_url: str, rounds: int, seed: int) -> list[float]:
                 session.add(batch)
                 session.flush()
                 for f in fixes:
-                    session.add(TrackPoint(patrol_id=patrol.id, batch_pk=batch.id,
-                                           t_unix_s=datetime.fromisoformat(f["t"]).timestamp(), lon=f["lon"],
-                                           lat=f["lat"], accuracy_m=f["accuracy_m"], speed_mps=f["speed_mps"]))
+                    session.add(naive_fix(patrol_id=patrol.id, batch_pk=batch.id,
+                                          t_unix_s=datetime.fromisoformat(f["t"]).timestamp(), lon=f["lon"],
+                                          lat=f["lat"], accuracy_m=f["accuracy_m"], speed_mps=f["speed_mps"]))
                     session.flush()
                 session.commit()
                 timings.append((time.perf_counter() - started) * 1000)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, utcnow
@@ -49,25 +49,21 @@ class PatrolBatch(Base):
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class TrackPoint(Base):
-    __tablename__ = "track_points"
-    # (patrol, time, id): a batch reads the tail of its patrol backwards along it, in the order the cleaner uses.
-    __table_args__ = (Index("ix_track_points_patrol_t_id", "patrol_id", "t_unix_s", "id"),)
+class TrackChunk(Base):
+    """The raw fixes of one batch (or one imported file), kept together as column arrays (services.fix_store):
+    every fix as received, with whether the cleaner kept it and why not. One row a batch instead of one a fix:
+    storing 2,000 rows cost PostgreSQL 10-14 ms of COPY and index upkeep, one row costs well under 1 ms, and a
+    patrol's track is read back in a few rows."""
 
-    # No foreign keys on purpose: PostgreSQL checks each with a per-row trigger, 40 of the 60 ms of COPYing a
-    # 2,000-fix batch. Rows are written only by services.patrols, under a lock on their patrol's row, right after
-    # that patrol and batch exist, and are never deleted or moved.
+    __tablename__ = "track_chunks"
+    # A batch re-cleans the tail of its patrol: the chunks whose last fix is at or after the anchor.
+    __table_args__ = (Index("ix_track_chunks_patrol_t_last", "patrol_id", "t_last"),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
-    patrol_id: Mapped[int]
-    batch_pk: Mapped[int]  # no index: nothing looks fixes up by batch, and each index costs every insert
-    t_unix_s: Mapped[float | None] = mapped_column(Float)  # a logger's fix may have no time: kept as raw data
-    segment: Mapped[int] = mapped_column(default=0)  # a GPX track segment: no line is drawn between two
-    lon: Mapped[float] = mapped_column(Float)
-    lat: Mapped[float] = mapped_column(Float)
-    accuracy_m: Mapped[float | None] = mapped_column(Float)
-    speed_mps: Mapped[float | None] = mapped_column(Float)
-    heading_deg: Mapped[float | None] = mapped_column(Float)
-    altitude_m: Mapped[float | None] = mapped_column(Float)
-    is_mock: Mapped[bool] = mapped_column(default=False)
-    kept: Mapped[bool] = mapped_column(default=True)
-    drop_reason: Mapped[str | None] = mapped_column(String(16))  # raw data stays, with why it was not used
+    patrol_id: Mapped[int] = mapped_column(ForeignKey("patrols.id"))
+    batch_pk: Mapped[int] = mapped_column(ForeignKey("patrol_batches.id"), index=True)
+    n: Mapped[int]  # fixes in the chunk
+    t_first: Mapped[float | None] = mapped_column(Float)  # earliest and latest fix time (None: no fix has one)
+    t_last: Mapped[float | None] = mapped_column(Float)
+    fixes: Mapped[bytes] = mapped_column(LargeBinary)  # LZ4 of the fix records, as received: never rewritten
+    reasons: Mapped[bytes] = mapped_column(LargeBinary)  # one byte a fix: 0 kept, else the drop reason's code

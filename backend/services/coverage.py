@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 
 import lz4.block
 import numpy as np
-from psycopg.rows import namedtuple_row
 import shapely
 from sqlalchemy import bindparam, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +26,7 @@ from geo.coverage import (
     rasterize_track_coverage, raster_spec_for_bounds,
 )
 
+from ..extensions.database import fetch_plain
 from ..models import Area, CoverageDay, CoverageLattice, Patrol, PatrolGridVisit
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")  # coverage days are the squad's working days
@@ -152,19 +152,6 @@ def _extent(raster: TownRaster) -> tuple[int, int, int, int]:
     spec = raster.spec
     return (round(spec.origin_x_m / spec.cell_size_m), round(spec.origin_y_m / spec.cell_size_m),
             spec.width, spec.height)
-
-
-def _fetch(session: Session, sql: str, params: tuple) -> list[tuple]:
-    """Rows of a plain query ('?' placeholders). On PostgreSQL through a binary cursor: bytea in the text
-    protocol travels hex-encoded, twice the size, and decoding it cost more than the query."""
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        with connection.connection.driver_connection.cursor(binary=True, row_factory=namedtuple_row) as cursor:
-            cursor.execute(sql.replace("?", "%s"), params)
-            return cursor.fetchall()
-    # SQLAlchemy stores SQLite dates as ISO text
-    params = tuple(p.isoformat() if isinstance(p, date) else p for p in params)
-    return connection.exec_driver_sql(sql, params).fetchall()
 
 
 def _packed_cells(raster: TownRaster, row) -> np.ndarray:
@@ -336,7 +323,7 @@ def covered_mask(session: Session, raster: TownRaster, day_from: date, day_to: d
     """Cells covered on any day of [day_from, day_to] by the scope (the officer, else the squad, else everyone);
     with both an officer and a squad, the officer's cells count only if they patrolled for that squad."""
     scope, scope_id = _scope_of(squad_id, officer_id)
-    rows = _fetch(session, "SELECT col0, row0, width, height, cells FROM coverage_days "
+    rows = fetch_plain(session, "SELECT col0, row0, width, height, cells FROM coverage_days "
                            "WHERE day >= ? AND day <= ? AND scope = ? AND scope_id = ?",
                   (day_from, day_to, scope, scope_id))
     merged = None
@@ -361,7 +348,7 @@ def _patrolled_for(session, officer_id, squad_id, day_from, day_to) -> bool:
 def period_visits(session: Session, day_from: date, day_to: date, squad_id: int | None = None,
                   officer_id: int | None = None) -> np.ndarray:
     """Visit rows (see CoverageDay.visits) of the period, filtered."""
-    blobs = [row[0] for row in _fetch(session, "SELECT visits FROM coverage_days WHERE day >= ? AND day <= ? "
+    blobs = [row[0] for row in fetch_plain(session, "SELECT visits FROM coverage_days WHERE day >= ? AND day <= ? "
                                                "AND scope = 'all'", (day_from, day_to))]
     rows = np.concatenate([_visits_of(b) for b in blobs]) if blobs else _visits_of(None)
     if squad_id is not None:

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta, UTC
 from typing import NamedTuple
 
 import numpy as np
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from geo.gpx import GpxError, parse_gpx
@@ -17,9 +17,9 @@ from geo.tracks import FLAG_FUTURE, FLAG_MOCK, MIN_VALID_T_UNIX_S, TrackRules, c
 
 from ..errors import BadRequest, Conflict, Forbidden, NotFound
 from ..i18n import pick
-from ..models import CoverageDay, Patrol, PatrolBatch, PatrolGridVisit, PatrolTask, TrackPoint, User
+from ..models import CoverageDay, Patrol, PatrolBatch, PatrolGridVisit, PatrolTask, User
 from ..policies import AreaScope, scoped_patrols
-from . import audit, coverage
+from . import audit, coverage, fix_store
 from .fixes import FixColumns, parse_fixes
 
 # Fixes this far before the start or after the end of a patrol are not stored at all: off duty is private.
@@ -119,43 +119,6 @@ def _on_duty_mask(patrol: Patrol, fixes: FixColumns) -> np.ndarray:
     return mask
 
 
-_COPY_TYPES = ["int4", "int4", "float8", "int4", "float8", "float8", "float8", "float8", "float8", "float8", "bool",
-               "bool", "varchar"]
-
-
-def _insert_fixes(session: Session, patrol: Patrol, batch_pk: int, fixes: FixColumns,
-                  kept: np.ndarray | None = None, drop_reason: list | None = None) -> None:
-    """Rows in time order (ids follow time within the batch), straight to the driver: COPY on PostgreSQL,
-    executemany on SQLite. The ORM's bulk insert spent 30 µs a row on parameter processing."""
-    n = len(fixes)
-    connection = session.connection()
-    postgres = connection.dialect.name == "postgresql"
-    optional = ("accuracy_m", "speed_mps", "heading_deg", "altitude_m")
-    # SQLite stores a bound NaN as NULL, and binds floats and strings ~10x faster than None or bool; COPY
-    # wants None for NULL.
-    columns = {"patrol_id": [patrol.id] * n, "batch_pk": [batch_pk] * n, "t_unix_s": fixes.t_unix_s.tolist(),
-               "segment": [0] * n, "lon": fixes.lon.tolist(), "lat": fixes.lat.tolist(),
-               **{name: (np.where(np.isnan(getattr(fixes, name)), None, getattr(fixes, name)) if postgres
-                         else getattr(fixes, name)).tolist() for name in optional},
-               "is_mock": fixes.is_mock.tolist() if postgres else fixes.is_mock.astype(int).tolist(),
-               "kept": ([True] * n if kept is None else kept.tolist()) if postgres else (
-                   [1] * n if kept is None else kept.astype(int).tolist()),
-               "drop_reason": [None] * n if drop_reason is None else drop_reason}
-    if not postgres:
-        columns["drop_reason"] = [r or "" for r in columns["drop_reason"]]
-    rows = list(zip(*columns.values(), strict=True))
-    names = ", ".join(columns)
-    if postgres:  # binary COPY: no text formatting and parsing of 24,000 numbers
-        with connection.connection.driver_connection.cursor() as cursor:
-            with cursor.copy(f"COPY track_points ({names}) FROM STDIN (FORMAT BINARY)") as copy:
-                copy.set_types(_COPY_TYPES)
-                for row in rows:
-                    copy.write_row(row)
-    else:
-        marks = ", ".join(["?"] * (len(columns) - 1) + ["NULLIF(?, '')"])  # drop_reason last: '' is NULL
-        connection.exec_driver_sql(f"INSERT INTO track_points ({names}) VALUES ({marks})", rows)
-
-
 # The tail re-cleaned with each batch starts at the kept fix this many kept fixes before the end: every
 # decision before it is final (a fix's fate depends on at most `reanchor_fixes` later fixes).
 TAIL_KEPT = TrackRules().reanchor_fixes + 1
@@ -171,13 +134,13 @@ def append_fixes(session: Session, patrol: Patrol, batch_pk: int, fixes: FixColu
     before = _clean(tail) if in_order else None
     if not in_order or not np.array_equal(before.kept, tail.kept):
         # Out of order, or stored decisions no longer hold (the clock moved past a "future" fix): start over.
-        _insert_fixes(session, patrol, batch_pk, fixes)
+        fix_store.add_chunk(session, patrol.id, batch_pk, fixes)
         return recompute_track(session, patrol, batch_pk=batch_pk, recount_coverage=True)
-    # Decide first, then store the new fixes with their decisions: one COPY, no read-back, no update.
+    # Decide first, then store the new fixes with their decisions: one row, no read-back, no update.
     window = _concat(tail, fixes, np.full(len(fixes), -1), batch_pk)
     after = _clean(window)
     new_reasons = [r or None for r in after.drop_reason[tail.ids.size:].tolist()]
-    _insert_fixes(session, patrol, batch_pk, fixes, after.kept[tail.ids.size:], new_reasons)
+    fix_store.add_chunk(session, patrol.id, batch_pk, fixes, reasons=new_reasons)
     _store_decisions(session, _head(window, tail.ids.size), _head_clean(after, tail.ids.size))
     _apply_summary_delta(patrol, window, before, after, tail.ids.size)
     patrol.tail_from_t = _next_anchor_t(window.t, after.kept, float(window.t[0]))
@@ -202,41 +165,34 @@ def _head_clean(clean, n: int) -> _Decisions:
     return _Decisions(clean.kept[:n], clean.drop_reason[:n])
 
 
-_TAIL_COLUMNS = (TrackPoint.id, TrackPoint.t_unix_s, TrackPoint.lon, TrackPoint.lat, TrackPoint.accuracy_m,
-                 TrackPoint.is_mock, TrackPoint.kept, TrackPoint.drop_reason, TrackPoint.batch_pk, TrackPoint.segment)
-
-
 def _load_tail(session: Session, patrol: Patrol) -> Fixes | None:
     """The stored fixes from the anchor (TAIL_KEPT kept fixes before the end) on, oldest first; None when the
     tail is too long to be worth it. Phone fixes always have a time and segment 0 (GPX imports take the full path).
 
-    The anchor's time is remembered on the patrol, so this is a short index range scan whatever the planner's
-    statistics say (ORDER BY ... DESC LIMIT was sorted in full by PostgreSQL while the table's stats were stale).
+    The anchor's time is remembered on the patrol, so only the chunks holding fixes at or after it are read:
+    normally the last one.
     """
     if patrol.tail_from_t is not None:
-        rows = session.execute(select(*_TAIL_COLUMNS).where(
-            TrackPoint.patrol_id == patrol.id, TrackPoint.t_unix_s >= patrol.tail_from_t)
-            .order_by(TrackPoint.t_unix_s, TrackPoint.id).limit(TAIL_ROWS + 1)).all()
-        if len(rows) > TAIL_ROWS or any(row.segment != 0 for row in rows):
+        stored = fix_store.load(session, patrol.id, t_last_from=patrol.tail_from_t)
+        tail = _in_time_order(stored.take(np.flatnonzero(stored.records["t"] >= patrol.tail_from_t)))
+        if len(tail) > TAIL_ROWS or np.any(tail.records["segment"] != 0):
             return None
-        if rows and rows[0].kept:
-            return _fixes_of(rows)
-    rows = session.execute(select(*_TAIL_COLUMNS).where(
-        TrackPoint.patrol_id == patrol.id, TrackPoint.t_unix_s.is_not(None))
-        .order_by(TrackPoint.t_unix_s.desc(), TrackPoint.id.desc()).limit(TAIL_ROWS)).all()
-    kept_seen, cut = 0, None
-    for i, row in enumerate(rows):
-        if row.segment != 0:
-            return None
-        kept_seen += row.kept
-        if kept_seen == TAIL_KEPT:
-            cut = i + 1
-            break
-    if cut is None:
-        if len(rows) == TAIL_ROWS:
-            return None
-        cut = len(rows)  # the whole track is shorter than the tail
-    return _fixes_of(rows[:cut][::-1])
+        if len(tail) and tail.kept[0]:
+            return _fixes_of(tail)
+    # No anchor yet (the patrol's first fixes), or it has been dropped since: look for it in the whole track.
+    stored = fix_store.load(session, patrol.id)
+    if np.any(stored.records["segment"] != 0):
+        return None
+    timed = _in_time_order(stored.take(np.flatnonzero(~np.isnan(stored.records["t"]))))
+    kept_at = np.flatnonzero(timed.kept)
+    cut = int(kept_at[-TAIL_KEPT]) if kept_at.size >= TAIL_KEPT else 0  # else: the track is shorter than a tail
+    if len(timed) - cut > TAIL_ROWS:
+        return None
+    return _fixes_of(timed.take(np.arange(cut, len(timed))))
+
+
+def _in_time_order(stored: fix_store.StoredFixes) -> fix_store.StoredFixes:
+    return stored.take(np.lexsort((stored.ids, stored.records["t"])))
 
 
 def _next_anchor_t(t: np.ndarray, kept: np.ndarray, default: float | None) -> float | None:
@@ -245,12 +201,10 @@ def _next_anchor_t(t: np.ndarray, kept: np.ndarray, default: float | None) -> fl
     return float(kept_t[-TAIL_KEPT]) if kept_t.size >= TAIL_KEPT else default
 
 
-def _fixes_of(rows) -> Fixes:
-    cols = list(zip(*rows, strict=True)) if rows else [[] for _ in range(10)]
-    ids, t, lon, lat, acc, mock, kept, reason, batch, segment = cols
-    return Fixes(np.array(ids, dtype=np.int64), _floats(t), np.array(lon, dtype=float), np.array(lat, dtype=float),
-                 _floats(acc), np.array(mock, dtype=bool), np.array(kept, dtype=bool), list(reason),
-                 np.array(batch, dtype=np.int64), np.array(segment, dtype=np.int64))
+def _fixes_of(stored: fix_store.StoredFixes) -> Fixes:
+    r = stored.records
+    return Fixes(stored.ids, r["t"].copy(), r["lon"].copy(), r["lat"].copy(), r["accuracy_m"].copy(),
+                 r["is_mock"].copy(), stored.kept, stored.reasons(), stored.batch_pk, r["segment"].astype(np.int64))
 
 
 def _concat(tail: Fixes, fixes: FixColumns, new_ids, batch_pk: int) -> Fixes:
@@ -264,13 +218,10 @@ def _concat(tail: Fixes, fixes: FixColumns, new_ids, batch_pk: int) -> Fixes:
 
 
 def _store_decisions(session: Session, fixes: Fixes, clean) -> None:
-    reasons = np.asarray(clean.drop_reason, dtype=object)
-    changed = [i for i in range(len(fixes.ids))
-               if bool(clean.kept[i]) != bool(fixes.kept[i]) or (reasons[i] or None) != fixes.drop_reason[i]]
-    if changed:
-        session.execute(update(TrackPoint), [  # one executemany, keyed by primary key
-            {"id": int(fixes.ids[i]), "kept": bool(clean.kept[i]), "drop_reason": reasons[i] or None}
-            for i in changed])
+    """Rewrite the decisions of the stored fixes whose decision changed."""
+    now = fix_store.reason_codes(np.asarray(clean.drop_reason).tolist())
+    changed = np.flatnonzero(now != fix_store.reason_codes(fixes.drop_reason))
+    fix_store.set_decisions(session, fixes.ids[changed], now[changed])
 
 
 def _apply_summary_delta(patrol: Patrol, window: Fixes, before, after, tail_size: int) -> None:
@@ -313,17 +264,11 @@ def _clean(f: Fixes):
                        rules=TrackRules(), now_unix_s=datetime.now(UTC).timestamp())
 
 
-def _floats(values) -> np.ndarray:
-    return np.array([np.nan if v is None else v for v in values], dtype=float)
-
-
 def _load_fixes(session: Session, patrol_id: int) -> Fixes:
-    return _fixes_of(session.execute(
-        select(TrackPoint.id, TrackPoint.t_unix_s, TrackPoint.lon, TrackPoint.lat, TrackPoint.accuracy_m,
-               TrackPoint.is_mock, TrackPoint.kept, TrackPoint.drop_reason, TrackPoint.batch_pk, TrackPoint.segment)
-        .where(TrackPoint.patrol_id == patrol_id)
-        .order_by(TrackPoint.segment, TrackPoint.t_unix_s.is_(None), TrackPoint.t_unix_s, TrackPoint.id)
-    ).all())
+    """Every stored fix of the patrol, in the cleaner's order: by segment, then time (fixes without one last)."""
+    stored = fix_store.load(session, patrol_id)
+    t = stored.records["t"]
+    return _fixes_of(stored.take(np.lexsort((stored.ids, np.nan_to_num(t), np.isnan(t), stored.records["segment"]))))
 
 
 def recompute_track(session: Session, patrol: Patrol, batch_pk: int | None = None,
@@ -482,12 +427,10 @@ def import_gpx(session: Session, actor: User, officer: User, raw: bytes, filenam
     batch = PatrolBatch(patrol_id=patrol.id, batch_id=client_id, body_hash=file_hash, answer="{}")
     session.add(batch)
     session.flush()
-    session.connection().execute(insert(TrackPoint.__table__), [{  # Core: the ORM's bulk path costs 20 µs a row
-        "patrol_id": patrol.id, "batch_pk": batch.id, "t_unix_s": _none_if_nan(gpx.t_unix_s[i]),
-        "lon": float(gpx.lon[i]), "lat": float(gpx.lat[i]), "accuracy_m": _none_if_nan(gpx.accuracy_m[i]),
-        "speed_mps": _none_if_nan(gpx.speed_mps[i]), "altitude_m": _none_if_nan(gpx.ele_m[i]),
-        "segment": int(gpx.segment[i]) + 10_000 * int(gpx.track[i]), "is_mock": False, "kept": True,
-    } for i in range(len(gpx.lon))])
+    n = len(gpx.lon)
+    fix_store.add_chunk(session, patrol.id, batch.id, FixColumns(
+        gpx.t_unix_s, gpx.lon, gpx.lat, gpx.accuracy_m, gpx.speed_mps, np.full(n, np.nan), gpx.ele_m,
+        np.zeros(n, dtype=bool)), segment=gpx.segment + 10_000 * gpx.track)
     recompute_track(session, patrol)
     coverage.add_kept_fixes(session, patrol, *kept_track(session, patrol))
     answer = _import_answer(patrol)
@@ -532,15 +475,24 @@ def last_positions(session: Session, user: User, squad_id: int | None) -> list[d
     names = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(latest))).all())
     items = []
     for officer_id, patrol in latest.items():
-        fix = session.execute(select(TrackPoint.t_unix_s, TrackPoint.lon, TrackPoint.lat, TrackPoint.accuracy_m)
-                              .where(TrackPoint.patrol_id == patrol.id, TrackPoint.kept)
-                              .order_by(TrackPoint.t_unix_s.desc()).limit(1)).first()
+        fix = _last_kept_fix(session, patrol)
         if fix is None:
             continue
         items.append({"officer_id": officer_id, "officer_name": names.get(officer_id), "patrol_id": patrol.id,
-                      "active": patrol.ended_at is None, "t": datetime.fromtimestamp(fix.t_unix_s, UTC),
-                      "lon": fix.lon, "lat": fix.lat, "accuracy_m": fix.accuracy_m})
+                      "active": patrol.ended_at is None, "t": datetime.fromtimestamp(float(fix["t"]), UTC),
+                      "lon": float(fix["lon"]), "lat": float(fix["lat"]),
+                      "accuracy_m": _none_if_nan(fix["accuracy_m"])})
     return sorted(items, key=lambda i: i["t"], reverse=True)
+
+
+def _last_kept_fix(session: Session, patrol: Patrol):
+    """The latest kept fix (a FIX_RECORD), or None. The chunks from the tail's anchor on hold it, when there is one."""
+    for t_from in ([patrol.tail_from_t, None] if patrol.tail_from_t is not None else [None]):
+        stored = fix_store.load(session, patrol.id, t_last_from=t_from)
+        kept = stored.records[stored.kept & ~np.isnan(stored.records["t"])]
+        if kept.size:
+            return kept[np.argmax(kept["t"])]
+    return None
 
 
 def track_gpx(session: Session, patrol: Patrol) -> str:

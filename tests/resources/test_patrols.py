@@ -12,7 +12,8 @@ from shapely.geometry import shape
 from sqlalchemy import func, select
 
 from backend.extensions.database import get_session
-from backend.models import PatrolBatch, TrackPoint
+from backend.models import PatrolBatch, TrackChunk
+from backend.services import fix_store
 from geo.gpx import parse_gpx
 
 START = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
@@ -36,7 +37,8 @@ def walk(lon0, lat0, n, t0=START + timedelta(seconds=10), step_s=5.0, step_m=6.0
 
 def stored_points(app, patrol_id):
     with app.app_context():
-        return get_session().scalar(select(func.count(TrackPoint.id)).where(TrackPoint.patrol_id == patrol_id))
+        return get_session().scalar(select(func.coalesce(func.sum(TrackChunk.n), 0))
+                                    .where(TrackChunk.patrol_id == patrol_id))
 
 
 @pytest.fixture
@@ -237,7 +239,7 @@ def test_gpx_import_rules(client, auth, shared_data):
 
 
 def test_stored_fixes_keep_absent_values_absent_and_each_decision(app, client, auth, officer_grid):
-    """The fast insert paths (COPY, executemany with NaN for NULL) store exactly what was sent and decided."""
+    """The packed fix records store exactly what was sent (absent values stay absent) and what was decided."""
     _, lon, lat = officer_grid
     headers = auth.headers("officer1")
     patrol = start(client, headers).get_json()
@@ -249,13 +251,15 @@ def test_stored_fixes_keep_absent_values_absent_and_each_decision(app, client, a
                          json={"batch_id": "batch-values-01", "points": points}).get_json()
     assert answer["dropped"] == {"spike": 1}
     with app.app_context():
-        rows = get_session().execute(select(TrackPoint.speed_mps, TrackPoint.altitude_m, TrackPoint.heading_deg,
-                                            TrackPoint.kept, TrackPoint.drop_reason, TrackPoint.is_mock)
-                                     .where(TrackPoint.patrol_id == patrol["id"]).order_by(TrackPoint.t_unix_s)).all()
-    assert [r.speed_mps for r in rows] == [1.2 if i % 2 == 0 else None for i in range(30)]
-    assert [r.altitude_m for r in rows] == [35.5 if i % 2 == 0 else None for i in range(30)]
-    assert all(r.heading_deg is None and r.is_mock is False for r in rows)
-    assert [(r.kept, r.drop_reason) for r in rows] == [(i != 11, "spike" if i == 11 else None) for i in range(30)]
+        stored = fix_store.load(get_session(), patrol["id"])
+    fixes = stored.records
+    assert np.all(np.diff(fixes["t"]) > 0)  # in time order, as sent
+    assert fixes["lon"].tolist() == [p["lon"] for p in points] and fixes["lat"].tolist() == [p["lat"] for p in points]
+    assert np.array_equal(fixes["speed_mps"], [1.2 if i % 2 == 0 else np.nan for i in range(30)], equal_nan=True)
+    assert np.array_equal(fixes["altitude_m"], [35.5 if i % 2 == 0 else np.nan for i in range(30)], equal_nan=True)
+    assert np.all(np.isnan(fixes["heading_deg"])) and not fixes["is_mock"].any()
+    assert list(zip(stored.kept.tolist(), stored.reasons())) == [(i != 11, "spike" if i == 11 else None)
+                                                                 for i in range(30)]
 
 
 def test_the_track_marks_mock_fixes_for_the_leader(client, auth, officer_grid):
