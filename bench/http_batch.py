@@ -166,8 +166,8 @@ def run_http(database_url: str, patrols: int, batches: int, seed: int) -> dict:
 def naive_fix_model():
     """The table a first version would store fixes in: one row a fix, indexed by patrol and time (the app itself
     stores a batch as one row of packed arrays, models.TrackChunk). Created in the bench database only."""
-    from sqlalchemy import Float, Index
-    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+    from sqlalchemy import Float, Index, Integer
+    from sqlalchemy.orm import DeclarativeBase, mapped_column
 
     class NaiveBase(DeclarativeBase):
         pass
@@ -175,14 +175,14 @@ def naive_fix_model():
     class NaiveFix(NaiveBase):
         __tablename__ = "bench_naive_fixes"
         __table_args__ = (Index("ix_bench_naive_fixes_patrol_t", "patrol_id", "t_unix_s"),)
-        id: Mapped[int] = mapped_column(primary_key=True)
-        patrol_id: Mapped[int]
-        batch_pk: Mapped[int]
-        t_unix_s: Mapped[float] = mapped_column(Float)
-        lon: Mapped[float] = mapped_column(Float)
-        lat: Mapped[float] = mapped_column(Float)
-        accuracy_m: Mapped[float | None] = mapped_column(Float)
-        speed_mps: Mapped[float | None] = mapped_column(Float)
+        id = mapped_column(Integer, primary_key=True)
+        patrol_id = mapped_column(Integer, nullable=False)
+        batch_pk = mapped_column(Integer, nullable=False)
+        t_unix_s = mapped_column(Float, nullable=False)
+        lon = mapped_column(Float, nullable=False)
+        lat = mapped_column(Float, nullable=False)
+        accuracy_m = mapped_column(Float)
+        speed_mps = mapped_column(Float)
 
     return NaiveBase, NaiveFix
 

@@ -22,11 +22,14 @@ __all__ = [
     "GridCellIndex",
     "RasterSpec",
     "cells_of_lonlat",
+    "cells_of_metres",
     "exact_coverage_by_grid",
     "grid_cell_index",
     "local_equidistant_crs",
     "rasterize_track_coverage",
+    "rasterize_track_coverage_metres",
     "raster_spec_for_bounds",
+    "to_metres",
 ]
 
 DEFAULT_RADIUS_M = 30.0
@@ -218,11 +221,21 @@ class GridCellIndex:
         return np.where(sorted_cells[at] == cells_a, owner[at], -1)
 
 
+def to_metres(spec: RasterSpec, lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Lon/lat to the raster's planar metres (about 1 µs a point: project once, use twice)."""
+    x_m, y_m = spec.from_lonlat.transform(np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64))
+    return np.asarray(x_m, dtype=np.float64).ravel(), np.asarray(y_m, dtype=np.float64).ravel()
+
+
 def cells_of_lonlat(spec: RasterSpec, lon: ArrayLike, lat: ArrayLike) -> NDArray[np.int64]:
     """Raster cell id under each lon/lat point, -1 outside the raster."""
-    x_m, y_m = spec.from_lonlat.transform(np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64))
-    col = np.floor((np.asarray(x_m) - spec.origin_x_m) / spec.cell_size_m)
-    row = np.floor((np.asarray(y_m) - spec.origin_y_m) / spec.cell_size_m)
+    return cells_of_metres(spec, *to_metres(spec, lon, lat))
+
+
+def cells_of_metres(spec: RasterSpec, x_m: NDArray[np.float64], y_m: NDArray[np.float64]) -> NDArray[np.int64]:
+    """Raster cell id under each planar point (see to_metres), -1 outside the raster."""
+    col = np.floor((x_m - spec.origin_x_m) / spec.cell_size_m)
+    row = np.floor((y_m - spec.origin_y_m) / spec.cell_size_m)
     inside = (col >= 0) & (col < spec.width) & (row >= 0) & (row < spec.height)  # also drops NaN
     return np.where(inside, np.where(inside, row, 0).astype(np.int64) * spec.width
                     + np.where(inside, col, 0).astype(np.int64), -1)
@@ -376,24 +389,35 @@ def rasterize_track_coverage(
     >>> int(rasterize_track_coverage(spec, [115.505], [38.005]).sum())  # one fix: a 30 m disk, pi * 3² ≈ 28 cells
     30
     """
-    if radius_m > spec.max_radius_m:
-        raise ValueError(f"radius_m {radius_m} exceeds the {spec.max_radius_m} m the raster is padded for")
-    covered = np.zeros(spec.cell_count, dtype=bool) if out is None else out
     lon_a = np.asarray(lon, dtype=np.float64).ravel()
     lat_a = np.asarray(lat, dtype=np.float64).ravel()
     if lon_a.size != lat_a.size:
         raise ValueError("lon and lat differ in length")
-    if lon_a.size == 0:
+    return rasterize_track_coverage_metres(spec, *to_metres(spec, lon_a, lat_a), breaks_before, radius_m, out)
+
+
+def rasterize_track_coverage_metres(
+    spec: RasterSpec,
+    x_m: NDArray[np.float64],
+    y_m: NDArray[np.float64],
+    breaks_before: ArrayLike | None = None,
+    radius_m: float = DEFAULT_RADIUS_M,
+    out: NDArray[np.bool_] | None = None,
+) -> NDArray[np.bool_]:
+    """rasterize_track_coverage for fixes already in the raster's metres (to_metres)."""
+    if radius_m > spec.max_radius_m:
+        raise ValueError(f"radius_m {radius_m} exceeds the {spec.max_radius_m} m the raster is padded for")
+    covered = np.zeros(spec.cell_count, dtype=bool) if out is None else out
+    if x_m.size == 0:
         return covered
     if breaks_before is None:
-        breaks = np.zeros(lon_a.size, dtype=bool)
+        breaks = np.zeros(x_m.size, dtype=bool)
     else:
         breaks = np.asarray(breaks_before, dtype=bool).ravel().copy()
-        if breaks.size != lon_a.size:
+        if breaks.size != x_m.size:
             raise ValueError("breaks_before differs in length from lon")
     breaks[0] = True
-    x_m, y_m = spec.from_lonlat.transform(lon_a, lat_a)
-    sx_m, sy_m = _densify_m(np.asarray(x_m), np.asarray(y_m), breaks, spec.cell_size_m / 2.0)
+    sx_m, sy_m = _densify_m(x_m, y_m, breaks, spec.cell_size_m / 2.0)
 
     u = (sx_m - spec.origin_x_m) / spec.cell_size_m
     v = (sy_m - spec.origin_y_m) / spec.cell_size_m

@@ -17,13 +17,15 @@ from zoneinfo import ZoneInfo
 import lz4.block
 import numpy as np
 import shapely
-from sqlalchemy import bindparam, delete, func, or_, select
+from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from geo.coverage import (
-    DEFAULT_CELL_SIZE_M, DEFAULT_RADIUS_M, GridCellIndex, RasterSpec, cells_of_lonlat, grid_cell_index,
-    rasterize_track_coverage, raster_spec_for_bounds,
+    DEFAULT_CELL_SIZE_M, DEFAULT_RADIUS_M, GridCellIndex, RasterSpec, cells_of_metres, grid_cell_index,
+    rasterize_track_coverage_metres, raster_spec_for_bounds, to_metres,
 )
 
 from ..extensions.database import fetch_plain
@@ -176,10 +178,13 @@ def _scopes(patrol: Patrol) -> list[tuple[str, int]]:
     return scopes
 
 
-def _day_rows(session: Session, day: date, scopes: list[tuple[str, int]]) -> dict[tuple[str, int], CoverageDay]:
-    rows = session.scalars(select(CoverageDay).where(
-        CoverageDay.day == day, or_(*[(CoverageDay.scope == s) & (CoverageDay.scope_id == i) for s, i in scopes]))
-        .with_for_update())
+def _day_rows(session: Session, day: date, scopes: list[tuple[str, int]]) -> dict[tuple[str, int], tuple]:
+    """The day's stored rows of these scopes, locked until commit (PostgreSQL; SQLite's writer holds the file)."""
+    sql = ("SELECT id, scope, scope_id, col0, row0, width, height, cells, visits FROM coverage_days WHERE day = ? AND ("
+           + " OR ".join(["(scope = ? AND scope_id = ?)"] * len(scopes)) + ")")
+    if session.get_bind().dialect.name == "postgresql":
+        sql += " FOR UPDATE"
+    rows = fetch_plain(session, sql, (day, *(v for scope in scopes for v in scope)))
     return {(row.scope, row.scope_id): row for row in rows}
 
 
@@ -193,6 +198,7 @@ def add_kept_fixes(session: Session, patrol: Patrol, t_unix_s: np.ndarray, lon: 
     raster = town_raster(session)
     if raster is None or lon.size == 0:
         return
+    x_m, y_m = to_metres(raster.spec, lon, lat)
     days = local_day(t_unix_s)
     for day in np.unique(days):
         on_day = np.flatnonzero(days == day)
@@ -202,65 +208,63 @@ def add_kept_fixes(session: Session, patrol: Patrol, t_unix_s: np.ndarray, lon: 
         if first > 0 and not breaks_before[first]:  # the segment reaching this day from the previous fix
             take = np.concatenate([[first - 1], on_day])
             breaks = np.concatenate([[True], [False], breaks[1:]])
-        mask = rasterize_track_coverage(raster.spec, lon[take], lat[take], breaks, raster.radius_m)
-        _merge_day(session, raster, patrol, day.astype(date), mask, t_unix_s[on_day], lon[on_day], lat[on_day])
+        mask = rasterize_track_coverage_metres(raster.spec, x_m[take], y_m[take], breaks, raster.radius_m)
+        fix_grid = raster.index.grid_of_cells(cells_of_metres(raster.spec, x_m[on_day], y_m[on_day]))
+        _merge_day(session, raster, patrol, day.astype(date), mask, t_unix_s[on_day], fix_grid)
 
 
 def _merge_day(session: Session, raster: TownRaster, patrol: Patrol, day: date, mask: np.ndarray,
-               t_unix_s: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> None:
+               t_unix_s: np.ndarray, fix_grid: np.ndarray) -> None:
     touched = np.flatnonzero(raster.index.covered_cells(mask))
     if touched.size == 0:
         return
     packed = np.packbits(mask)
     scopes = _scopes(patrol)
     rows = _day_rows(session, day, scopes)
-    col0, row0, width, height = _extent(raster)
-    new_visits = _record_visits(session, raster, patrol, day, touched, t_unix_s, lon, lat)
+    extent = dict(zip(("col0", "row0", "width", "height"), _extent(raster), strict=True))
+    new_visits = _record_visits(session, raster, patrol, day, touched, t_unix_s, fix_grid)
+    now = datetime.now(UTC)
+    inserts, updates = [], []
     for scope, scope_id in scopes:
         row = rows.get((scope, scope_id))
+        merged = packed if row is None else np.bitwise_or(_packed_cells(raster, row), packed)
+        values = {**extent, "cells": _compress(merged.tobytes()), "updated_at": now,
+                  "visits": _merge_visits(row.visits if row else None, new_visits) if scope == ALL else None}
         if row is None:
-            row = CoverageDay(day=day, scope=scope, scope_id=scope_id, col0=col0, row0=row0, width=width,
-                              height=height, cells=b"", visits=None)
-            session.add(row)
-            merged = packed
+            inserts.append({"day": day, "scope": scope, "scope_id": scope_id, **values})
         else:
-            merged = np.bitwise_or(_packed_cells(raster, row), packed)
-        row.col0, row.row0, row.width, row.height = col0, row0, width, height
-        row.cells = _compress(merged.tobytes())
-        if scope == ALL:
-            row.visits = _merge_visits(row.visits, new_visits)
-
-
-def _record_visits(session, raster, patrol, day, touched, t_unix_s, lon, lat) -> np.ndarray:
-    """Upsert this patrol's visits to the touched grids (Core statements: ORM objects cost ~3 ms a batch);
-    returns them as visit rows for the day's blob. First and last time: of fixes inside the grid, else (touched
-    only within R of its edge) of the window."""
-    table = PatrolGridVisit.__table__
-    fix_grid = raster.index.grid_of_cells(cells_of_lonlat(raster.spec, lon, lat))
-    touched_ids = [int(raster.grid_ids[g]) for g in touched]
-    stored = {grid_id: (row_id, first, last) for row_id, grid_id, first, last in session.execute(
-        select(table.c.id, table.c.grid_id, table.c.first_at, table.c.last_at).where(
-            table.c.patrol_id == patrol.id, table.c.day == day, table.c.grid_id.in_(touched_ids)))}
-    out = np.zeros((touched.size, _VISIT_COLUMNS), dtype=np.int64)
-    inserts, updates = [], []
-    for k, (g, grid_id) in enumerate(zip(touched, touched_ids, strict=True)):
-        inside = t_unix_s[fix_grid == g]
-        times = inside if inside.size else t_unix_s
-        first = datetime.fromtimestamp(float(times.min()), UTC)
-        last = datetime.fromtimestamp(float(times.max()), UTC)
-        if grid_id in stored:
-            row_id, was_first, was_last = stored[grid_id]
-            first, last = min(_aware(was_first), first), max(_aware(was_last), last)
-            updates.append({"row_id": row_id, "first_at": first, "last_at": last})
-        else:
-            inserts.append({"patrol_id": patrol.id, "grid_id": grid_id, "day": day, "officer_id": patrol.officer_id,
-                            "squad_id": patrol.squad_id, "first_at": first, "last_at": last})
-        out[k] = (grid_id, patrol.id, patrol.officer_id, -1 if patrol.squad_id is None else patrol.squad_id,
-                  int(first.timestamp()), int(last.timestamp()))
-    if inserts:
+            updates.append({"row_id": row.id, **values})
+    table = CoverageDay.__table__
+    if inserts:  # two first batches of a day at once: one of them gets a conflict (409) and its phone retries
         session.execute(table.insert(), inserts)
     if updates:
         session.execute(table.update().where(table.c.id == bindparam("row_id")), updates)
+
+
+def _record_visits(session, raster, patrol, day, touched, t_unix_s, fix_grid) -> np.ndarray:
+    """Upsert this patrol's visits to the touched grids in one statement (the stored first and last times are
+    widened in SQL); returns them as visit rows for the day's blob, where they merge with the stored ones.
+    First and last time: of fixes inside the grid, else (touched only within R of its edge) of the window."""
+    out = np.zeros((touched.size, _VISIT_COLUMNS), dtype=np.int64)
+    rows = []
+    for k, g in enumerate(touched.tolist()):
+        inside = t_unix_s[fix_grid == g]
+        times = inside if inside.size else t_unix_s
+        first, last = float(times.min()), float(times.max())
+        grid_id = int(raster.grid_ids[g])
+        rows.append({"patrol_id": patrol.id, "grid_id": grid_id, "day": day, "officer_id": patrol.officer_id,
+                     "squad_id": patrol.squad_id, "first_at": datetime.fromtimestamp(first, UTC),
+                     "last_at": datetime.fromtimestamp(last, UTC)})
+        out[k] = (grid_id, patrol.id, patrol.officer_id, -1 if patrol.squad_id is None else patrol.squad_id,
+                  int(first), int(last))
+    table = PatrolGridVisit.__table__
+    postgres = session.get_bind().dialect.name == "postgresql"
+    stmt = (pg_insert if postgres else sqlite_insert)(table)
+    earliest, latest = (func.least, func.greatest) if postgres else (func.min, func.max)  # SQLite: ISO text
+    session.execute(stmt.on_conflict_do_update(
+        index_elements=["patrol_id", "grid_id", "day"],
+        set_={"first_at": earliest(table.c.first_at, stmt.excluded.first_at),
+              "last_at": latest(table.c.last_at, stmt.excluded.last_at)}), rows)
     return out
 
 

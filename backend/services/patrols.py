@@ -65,8 +65,13 @@ def _own_task(session: Session, officer: User, task_id: int | None, started_at: 
     return task
 
 
-def visible_patrol(session: Session, user: User, patrol_id: int) -> Patrol:
-    patrol = session.scalar(scoped_patrols(select(Patrol).where(Patrol.id == patrol_id), user))
+def visible_patrol(session: Session, user: User, patrol_id: int, for_update: bool = False) -> Patrol:
+    """The patrol if the user may see it; `for_update` also locks its row until commit (PostgreSQL) and reads
+    it as it is once the lock is held, not as an earlier read in this session left it."""
+    stmt = scoped_patrols(select(Patrol).where(Patrol.id == patrol_id), user)
+    if for_update:
+        stmt = stmt.with_for_update(of=Patrol).execution_options(populate_existing=True)
+    patrol = session.scalar(stmt)
     if patrol is None:
         raise NotFound()
     return patrol
@@ -75,13 +80,14 @@ def visible_patrol(session: Session, user: User, patrol_id: int) -> Patrol:
 def add_points(session: Session, user: User, patrol: Patrol, batch_id: str, points: list[dict],
                client_addr: str | None) -> dict:
     """Store one batch, clean it onto the track and add it to the coverage. The same batch again answers the
-    same and stores nothing; a malformed batch is a 400 and stores nothing."""
+    same and stores nothing; a malformed batch is a 400 and stores nothing.
+
+    One batch of a patrol at a time, as the tail is re-cleaned from what is stored: the caller has the patrol
+    from visible_patrol(for_update=True) (PostgreSQL locks its row; SQLite's BEGIN IMMEDIATE serialises writers).
+    """
     if patrol.officer_id != user.id:
         raise Forbidden()
     fixes = parse_fixes(points)
-    # One batch of a patrol at a time (the tail is re-cleaned from what is stored); SQLite's BEGIN IMMEDIATE
-    # already serialises writers, PostgreSQL locks the patrol's row.
-    session.execute(select(Patrol.id).where(Patrol.id == patrol.id).with_for_update())
     body_hash = fixes.content_hash()
     existing = session.scalar(select(PatrolBatch).where(PatrolBatch.patrol_id == patrol.id,
                                                         PatrolBatch.batch_id == batch_id))

@@ -89,7 +89,7 @@ def get_patrol(patrol_id):
 def add_points(data, patrol_id):
     """Up to 5,000 fixes. Idempotent on batch_id: the same batch again changes nothing and answers the same."""
     session, user = get_session(), current_user()
-    patrol = patrols.visible_patrol(session, user, patrol_id)
+    patrol = patrols.visible_patrol(session, user, patrol_id, for_update=True)
     answer = patrols.add_points(session, user, patrol, data["batch_id"], data["points"], client_addr())
     session.commit()
     return answer
