@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import current_app, g, request
+from sqlalchemy.orm import joinedload
 
 from .errors import Unauthorized
 from .extensions.database import get_session
@@ -19,7 +20,8 @@ def authenticate_request() -> None:
     if not header.startswith("Bearer "):
         raise Unauthorized()
     claims = decode_access_token(current_app.config["SECRET_KEY"], header[7:].strip())
-    user = get_session().get(User, int(claims["sub"]))
+    # The roles in the same query (a join), not a second one: this runs before every request.
+    user = get_session().get(User, int(claims["sub"]), options=[joinedload(User.role_rows)])
     # A token issued before the last password change, or for a deactivated user, is no longer valid.
     if user is None or not user.active or claims["pwd"] != password_stamp(user.password_changed_at):
         raise Unauthorized("invalid_token")

@@ -245,18 +245,24 @@ def _record_visits(session, raster, patrol, day, touched, t_unix_s, fix_grid) ->
     """Upsert this patrol's visits to the touched grids in one statement (the stored first and last times are
     widened in SQL); returns them as visit rows for the day's blob, where they merge with the stored ones.
     First and last time: of fixes inside the grid, else (touched only within R of its edge) of the window."""
-    out = np.zeros((touched.size, _VISIT_COLUMNS), dtype=np.int64)
-    rows = []
-    for k, g in enumerate(touched.tolist()):
-        inside = t_unix_s[fix_grid == g]
-        times = inside if inside.size else t_unix_s
-        first, last = float(times.min()), float(times.max())
-        grid_id = int(raster.grid_ids[g])
-        rows.append({"patrol_id": patrol.id, "grid_id": grid_id, "day": day, "officer_id": patrol.officer_id,
-                     "squad_id": patrol.squad_id, "first_at": datetime.fromtimestamp(first, UTC),
-                     "last_at": datetime.fromtimestamp(last, UTC)})
-        out[k] = (grid_id, patrol.id, patrol.officer_id, -1 if patrol.squad_id is None else patrol.squad_id,
-                  int(first), int(last))
+    first = np.full(touched.size, t_unix_s.min())
+    last = np.full(touched.size, t_unix_s.max())
+    inside = np.flatnonzero(np.isin(fix_grid, touched))
+    if inside.size:  # earliest and latest fix inside each touched grid, by one sort of the fixes by grid
+        order = inside[np.argsort(fix_grid[inside], kind="stable")]
+        grids = fix_grid[order]
+        starts = np.flatnonzero(np.concatenate([[True], np.diff(grids) != 0]))
+        at = np.searchsorted(touched, grids[starts])  # touched is sorted (flatnonzero)
+        first[at] = np.minimum.reduceat(t_unix_s[order], starts)
+        last[at] = np.maximum.reduceat(t_unix_s[order], starts)
+    grid_ids = raster.grid_ids[touched]
+    out = np.column_stack([grid_ids, np.full(touched.size, patrol.id), np.full(touched.size, patrol.officer_id),
+                           np.full(touched.size, -1 if patrol.squad_id is None else patrol.squad_id),
+                           first.astype(np.int64), last.astype(np.int64)]).astype(np.int64)
+    rows = [{"patrol_id": patrol.id, "grid_id": g, "day": day, "officer_id": patrol.officer_id,
+             "squad_id": patrol.squad_id, "first_at": datetime.fromtimestamp(f, UTC),
+             "last_at": datetime.fromtimestamp(a, UTC)}
+            for g, f, a in zip(grid_ids.tolist(), first.tolist(), last.tolist(), strict=True)]
     table = PatrolGridVisit.__table__
     postgres = session.get_bind().dialect.name == "postgresql"
     stmt = (pg_insert if postgres else sqlite_insert)(table)
