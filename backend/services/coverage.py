@@ -332,12 +332,24 @@ def covered_mask(session: Session, raster: TownRaster, day_from: date, day_to: d
                  officer_id: int | None = None) -> np.ndarray:
     """Cells covered on any day of [day_from, day_to] by the scope (the officer, else the squad, else everyone);
     with both an officer and a squad, the officer's cells count only if they patrolled for that squad."""
-    scope, scope_id = _scope_of(squad_id, officer_id)
-    rows = fetch_plain(session, "SELECT col0, row0, width, height, cells FROM coverage_days "
-                           "WHERE day >= ? AND day <= ? AND scope = ? AND scope_id = ?",
-                  (day_from, day_to, scope, scope_id))
+    cells, _ = _period_rows(session, day_from, day_to, _scope_of(squad_id, officer_id), visits=False)
+    return _mask_of(session, raster, cells, day_from, day_to, squad_id, officer_id)
+
+
+def _period_rows(session: Session, day_from: date, day_to: date, scope: tuple[str, int], visits: bool):
+    """The scope's day bitmaps and (with `visits`) the days' visit blobs, in one query: on PostgreSQL each blob
+    is a TOAST read, and a second query for the visits cost as much as the first."""
+    rows = fetch_plain(
+        session, "SELECT col0, row0, width, height, CASE WHEN scope = ? AND scope_id = ? THEN cells END AS cells, "
+                 "CASE WHEN scope = 'all' THEN visits END AS visits FROM coverage_days WHERE day >= ? AND day <= ? "
+                 "AND ((scope = ? AND scope_id = ?)" + (" OR scope = 'all')" if visits else ")"),
+        (*scope, day_from, day_to, *scope))
+    return [row for row in rows if row.cells is not None], [row.visits for row in rows if row.visits is not None]
+
+
+def _mask_of(session, raster, cell_rows, day_from, day_to, squad_id, officer_id) -> np.ndarray:
     merged = None
-    for row in rows:
+    for row in cell_rows:
         packed = _packed_cells(raster, row)
         merged = packed.copy() if merged is None else np.bitwise_or(merged, packed, out=merged)
     if merged is None:
@@ -358,8 +370,11 @@ def _patrolled_for(session, officer_id, squad_id, day_from, day_to) -> bool:
 def period_visits(session: Session, day_from: date, day_to: date, squad_id: int | None = None,
                   officer_id: int | None = None) -> np.ndarray:
     """Visit rows (see CoverageDay.visits) of the period, filtered."""
-    blobs = [row[0] for row in fetch_plain(session, "SELECT visits FROM coverage_days WHERE day >= ? AND day <= ? "
-                                               "AND scope = 'all'", (day_from, day_to))]
+    _, blobs = _period_rows(session, day_from, day_to, (ALL, 0), visits=True)
+    return _visit_rows(blobs, squad_id, officer_id)
+
+
+def _visit_rows(blobs: list[bytes], squad_id: int | None, officer_id: int | None) -> np.ndarray:
     rows = np.concatenate([_visits_of(b) for b in blobs]) if blobs else _visits_of(None)
     if squad_id is not None:
         rows = rows[rows[:, 3] == squad_id]
@@ -385,8 +400,9 @@ def coverage_by_grid(session: Session, grid_ids: list[int], day_from: date, day_
         zeros = [0.0] * len(grid_ids)
         return CoverageTable(list(grid_ids), zeros, zeros, zeros, [0] * len(grid_ids), [0] * len(grid_ids),
                              [None] * len(grid_ids))
-    ratio = raster.index.covered_ratio(covered_mask(session, raster, day_from, day_to, squad_id, officer_id))
-    visits = period_visits(session, day_from, day_to, squad_id, officer_id)
+    cells, blobs = _period_rows(session, day_from, day_to, _scope_of(squad_id, officer_id), visits=True)
+    ratio = raster.index.covered_ratio(_mask_of(session, raster, cells, day_from, day_to, squad_id, officer_id))
+    visits = _visit_rows(blobs, squad_id, officer_id)
     patrols = dict(zip(*(a.tolist() for a in distinct_per_grid(visits[:, 0], visits[:, 1])), strict=True))
     officers = dict(zip(*(a.tolist() for a in distinct_per_grid(visits[:, 0], visits[:, 2])), strict=True))
     last: dict[int, datetime] = {}
