@@ -317,7 +317,7 @@ class CoverageTable:
     area_m2: list[float]
     patrols: list[int]
     officers: list[int]
-    last_visited_at: list[datetime | None]
+    last_visited_s: np.ndarray  # unix seconds, NaN where never visited in the period
 
 
 def _scope_of(squad_id: int | None, officer_id: int | None) -> tuple[str, int]:
@@ -399,26 +399,26 @@ def coverage_by_grid(session: Session, grid_ids: list[int], day_from: date, day_
     if raster is None:
         zeros = [0.0] * len(grid_ids)
         return CoverageTable(list(grid_ids), zeros, zeros, zeros, [0] * len(grid_ids), [0] * len(grid_ids),
-                             [None] * len(grid_ids))
+                             np.full(len(grid_ids), np.nan))
     cells, blobs = _period_rows(session, day_from, day_to, _scope_of(squad_id, officer_id), visits=True)
     ratio = raster.index.covered_ratio(_mask_of(session, raster, cells, day_from, day_to, squad_id, officer_id))
     visits = _visit_rows(blobs, squad_id, officer_id)
     patrols = dict(zip(*(a.tolist() for a in distinct_per_grid(visits[:, 0], visits[:, 1])), strict=True))
     officers = dict(zip(*(a.tolist() for a in distinct_per_grid(visits[:, 0], visits[:, 2])), strict=True))
-    last: dict[int, datetime] = {}
+    last: dict[int, int] = {}
     if visits.size:
         order = np.argsort(visits[:, 0], kind="stable")
         grid_sorted = visits[order, 0]
         starts = np.flatnonzero(np.concatenate([[True], np.diff(grid_sorted) != 0]))
-        last = {g: datetime.fromtimestamp(t, UTC) for g, t in zip(
-            grid_sorted[starts].tolist(), np.maximum.reduceat(visits[order, 5], starts).tolist(), strict=True)}
+        last = dict(zip(grid_sorted[starts].tolist(), np.maximum.reduceat(visits[order, 5], starts).tolist(),
+                        strict=True))
     positions = [raster.position.get(g, -1) for g in grid_ids]
     known = np.array(positions) >= 0
     shares = np.where(known, ratio[positions], 0.0).tolist()
     areas = np.where(known, raster.area_m2[positions], 0.0).tolist()
     return CoverageTable(list(grid_ids), shares, [s * a for s, a in zip(shares, areas, strict=True)], areas,
                          [patrols.get(g, 0) for g in grid_ids], [officers.get(g, 0) for g in grid_ids],
-                         [last.get(g) for g in grid_ids])
+                         np.array([last.get(g, np.nan) for g in grid_ids], dtype=np.float64))
 
 
 def _aware(value):

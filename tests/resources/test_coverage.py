@@ -130,6 +130,7 @@ def test_real_tracks_over_real_grids_match_the_exact_computation(san_francisco, 
         assert (item["patrols"] > 0) == (item["covered_ratio"] > 0)
         if item["patrols"]:
             assert item["officers"] == 1 and item["last_visited_at"].startswith("2026-11-20")
+            assert datetime.fromisoformat(item["last_visited_at"]).utcoffset() == timedelta(0)  # ISO 8601, UTC
 
 
 def moved_gpx(raw: bytes, to_lon: float, to_lat: float) -> bytes:

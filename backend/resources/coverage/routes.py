@@ -30,11 +30,15 @@ def _grids(session, user, area_id: int | None) -> list:
         under = ({area_id} if kind == "grid" else _village_area_ids(session, area_id)
                  if kind == "village" else _descendant_ids(session, {area_id}))
         stmt = stmt.where(Area.id.in_(under))
-    return [row for row in session.execute(stmt) if scope.allows(row.id)]
+    rows = session.execute(stmt).all()
+    return rows if scope.all else [row for row in rows if row.id in scope.area_ids]
 
 
-def _iso(value) -> str | None:
-    return value.isoformat() if value is not None else None
+def _iso_utc(seconds: np.ndarray) -> list[str | None]:
+    """Unix seconds as ISO 8601 UTC ('2026-11-20T08:00:00+00:00'), None for NaN; vectorized for a town's grids."""
+    known = ~np.isnan(seconds)
+    text = np.char.add(np.datetime_as_string(np.where(known, seconds, 0).astype("datetime64[s]"), unit="s"), "+00:00")
+    return [t if k else None for t, k in zip(text.tolist(), known.tolist(), strict=True)]
 
 
 def _period(query):
@@ -56,10 +60,10 @@ def get_coverage(query):
     ratios = np.round(table.covered_ratio, 5).tolist()
     covered_m2 = np.round(table.covered_m2, 1).tolist()
     items = [{"grid_id": g.id, "name": g.name, "code": g.code, "area_m2": area, "covered_ratio": ratio,
-              "covered_m2": m2, "patrols": patrols, "officers": officers, "last_visited_at": _iso(last)}
+              "covered_m2": m2, "patrols": patrols, "officers": officers, "last_visited_at": last}
              for g, ratio, m2, area, patrols, officers, last in zip(
-                 grids, ratios, covered_m2, table.area_m2, table.patrols, table.officers, table.last_visited_at,
-                 strict=True)]
+                 grids, ratios, covered_m2, table.area_m2, table.patrols, table.officers,
+                 _iso_utc(table.last_visited_s), strict=True)]
     return jsonify({"from": day_from.isoformat(), "to": day_to.isoformat(), "items": items})
 
 
