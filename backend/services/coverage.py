@@ -224,21 +224,34 @@ def _merge_day(session: Session, raster: TownRaster, patrol: Patrol, day: date, 
     extent = dict(zip(("col0", "row0", "width", "height"), _extent(raster), strict=True))
     new_visits = _record_visits(session, raster, patrol, day, touched, t_unix_s, fix_grid)
     now = datetime.now(UTC)
-    inserts, updates = [], []
-    for scope, scope_id in scopes:
-        row = rows.get((scope, scope_id))
+
+    def merged_values(scope: str, row) -> dict:
         merged = packed if row is None else np.bitwise_or(_packed_cells(raster, row), packed)
-        values = {**extent, "cells": _compress(merged.tobytes()), "updated_at": now,
-                  "visits": _merge_visits(row.visits if row else None, new_visits) if scope == ALL else None}
-        if row is None:
-            inserts.append({"day": day, "scope": scope, "scope_id": scope_id, **values})
-        else:
-            updates.append({"row_id": row.id, **values})
+        return {**extent, "cells": _compress(merged.tobytes()), "updated_at": now,
+                "visits": _merge_visits(row.visits if row else None, new_visits) if scope == ALL else None}
+
     table = CoverageDay.__table__
-    if inserts:  # two first batches of a day at once: one of them gets a conflict (409) and its phone retries
-        session.execute(table.insert(), inserts)
+    missing = [scope for scope in scopes if scope not in rows]
+    if missing:
+        # The day's first batch for these scopes. Another officer's first batch may be creating the same rows
+        # right now (PostgreSQL): ours then conflicts, does nothing, and is merged into theirs below.
+        stmt = _dialect_insert(session, table).on_conflict_do_nothing(index_elements=["day", "scope", "scope_id"])
+        created = {(r.scope, r.scope_id) for r in session.execute(
+            stmt.returning(table.c.scope, table.c.scope_id),
+            [{"day": day, "scope": scope, "scope_id": scope_id, **merged_values(scope, None)}
+             for scope, scope_id in missing])}
+        lost = [scope for scope in missing if scope not in created]
+        if lost:
+            rows |= _day_rows(session, day, lost)
+    updates = [{"row_id": rows[scope].id, **merged_values(scope[0], rows[scope])} for scope in scopes
+               if scope in rows]
     if updates:
         session.execute(table.update().where(table.c.id == bindparam("row_id")), updates)
+
+
+def _dialect_insert(session: Session, table):
+    """INSERT with ON CONFLICT clauses: PostgreSQL's or SQLite's."""
+    return (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
 
 
 def _record_visits(session, raster, patrol, day, touched, t_unix_s, fix_grid) -> np.ndarray:
@@ -264,8 +277,8 @@ def _record_visits(session, raster, patrol, day, touched, t_unix_s, fix_grid) ->
              "last_at": datetime.fromtimestamp(a, UTC)}
             for g, f, a in zip(grid_ids.tolist(), first.tolist(), last.tolist(), strict=True)]
     table = PatrolGridVisit.__table__
+    stmt = _dialect_insert(session, table)
     postgres = session.get_bind().dialect.name == "postgresql"
-    stmt = (pg_insert if postgres else sqlite_insert)(table)
     earliest, latest = (func.least, func.greatest) if postgres else (func.min, func.max)  # SQLite: ISO text
     session.execute(stmt.on_conflict_do_update(
         index_elements=["patrol_id", "grid_id", "day"],

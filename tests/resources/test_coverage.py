@@ -13,7 +13,7 @@ import pytest
 import shapely
 from shapely.geometry import shape
 
-from geo.coverage import exact_coverage_by_grid, local_equidistant_crs
+from geo.coverage import exact_coverage_by_grid, local_equidistant_crs, rasterize_track_coverage
 from geo.gpx import parse_gpx
 from geo.tracks import TrackRules, clean_track
 from tests.conftest import Auth
@@ -443,3 +443,76 @@ def test_the_area_filter_takes_a_zone_a_village_or_a_grid(client, auth):
     other_zone = next(f["id"] for f in client.get("/api/v1/areas?kind=zone", headers=admin).get_json()["features"]
                       if f["id"] != zones[0]["id"])
     assert client.get(f"/api/v1/coverage?area={other_zone}", headers=leader).status_code == 404
+
+
+def test_two_officers_first_batches_of_a_day_at_once_both_count(app, client, auth):
+    """Two officers' first batches of a day, in two transactions at the same time: both create the day's
+    town-wide row. The second waits for the first, finds the row made, and merges into it: no conflict error,
+    no lost cells. (On PostgreSQL this is the ON CONFLICT path; SQLite's single writer makes it sequential.)"""
+    import threading
+    import time as clock
+
+    from sqlalchemy.orm import Session
+
+    from backend.models import Patrol, User
+    from backend.services import coverage
+
+    grids = client.get("/api/v1/areas?kind=grid", headers=auth.headers("admin")).get_json()["features"]
+    grid = max(grids, key=lambda f: f["properties"]["area_m2"])
+    centre = shape(grid["geometry"]).representative_point()
+    day_t0 = datetime(2026, 11, 24, 1, 0, tzinfo=UTC).timestamp()
+    n = 120
+    lines = {  # officer1 walks east, officer6 (another squad) walks north, through the same grid
+        "officer1": (centre.x + np.arange(n) * 1.2 / (M_PER_DEG * np.cos(np.radians(centre.y))), np.full(n, centre.y)),
+        "officer6": (np.full(n, centre.x), centre.y + np.arange(n) * 1.2 / M_PER_DEG),
+    }
+    engine = app.extensions["gridpatrol_db"].engine
+    with Session(engine) as setup:
+        patrol_ids = {}
+        for username in lines:
+            officer = setup.query(User).filter_by(username=username).one()
+            patrol = Patrol(client_id=f"race-{username}", officer_id=officer.id, squad_id=officer.squad_id,
+                            started_at=datetime.fromtimestamp(day_t0, UTC), grid_ids=[])
+            setup.add(patrol)
+            setup.flush()
+            patrol_ids[username] = patrol.id
+        setup.commit()
+
+    def add(session, username):
+        lon, lat = lines[username]
+        coverage.add_kept_fixes(session, session.get(Patrol, patrol_ids[username]), day_t0 + np.arange(n), lon, lat,
+                                np.zeros(n, dtype=bool))
+
+    errors = []
+    first = Session(engine)
+    add(first, "officer1")  # not committed yet: holds its new rows
+
+    def second_batch():
+        try:
+            with Session(engine) as second:
+                add(second, "officer6")
+                second.commit()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    racer = threading.Thread(target=second_batch)
+    racer.start()
+    clock.sleep(0.5)  # the second transaction is now waiting on the first's rows (PostgreSQL) or write lock
+    first.commit()
+    first.close()
+    racer.join(30)
+    assert not racer.is_alive() and errors == []
+
+    with app.app_context():
+        from backend.extensions.database import get_session
+
+        session = get_session()
+        raster = coverage.town_raster(session)
+        day = date(2026, 11, 24)
+        stored = coverage.covered_mask(session, raster, day, day)
+        expected = np.zeros(raster.spec.cell_count, dtype=bool)
+        for lon, lat in lines.values():
+            rasterize_track_coverage(raster.spec, lon, lat, None, raster.radius_m, out=expected)
+        assert stored.any() and np.array_equal(stored, expected)
+        visits = coverage.period_visits(session, day, day)
+        assert sorted(set(visits[visits[:, 0] == grid["id"], 1].tolist())) == sorted(patrol_ids.values())
