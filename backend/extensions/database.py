@@ -165,3 +165,11 @@ def fetch_plain(session: Session, sql: str, params: tuple) -> list[tuple]:
     # SQLAlchemy stores SQLite dates as ISO text
     params = tuple(p.isoformat() if isinstance(p, date) else p for p in params)
     return connection.exec_driver_sql(sql, params).fetchall()
+
+
+def dialect_insert(dialect: str, table):
+    """An INSERT that takes ON CONFLICT clauses: PostgreSQL's or SQLite's (the same syntax on both)."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
