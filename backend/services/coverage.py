@@ -9,6 +9,7 @@ blob for fast counting.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from functools import cache
 from time import monotonic
 from dataclasses import dataclass
@@ -156,17 +157,23 @@ def _extent(raster: TownRaster) -> tuple[int, int, int, int]:
 
 
 def _packed_cells(raster: TownRaster, row) -> np.ndarray:
-    """The row's cells as a packed mask over the current raster (re-laid out if grids changed its extent)."""
-    packed = np.frombuffer(_decompress(row.cells), dtype=np.uint8)
+    """A stored row's cells as a packed mask over the current raster."""
+    return _relaid(raster, (row.col0, row.row0, row.width, row.height),
+                   np.frombuffer(_decompress(row.cells), dtype=np.uint8))
+
+
+def _relaid(raster: TownRaster, extent: tuple[int, int, int, int], packed: np.ndarray) -> np.ndarray:
+    """Packed cells stored over `extent`, over the current raster (re-laid out if grids changed its extent)."""
     col0, row0, width, height = _extent(raster)
-    if (row.col0, row.row0, row.width, row.height) == (col0, row0, width, height):
+    old_col0, old_row0, old_width, old_height = extent
+    if extent == (col0, row0, width, height):
         return packed
-    old = np.unpackbits(packed, count=row.width * row.height).reshape(row.height, row.width)
+    old = np.unpackbits(packed, count=old_width * old_height).reshape(old_height, old_width)
     new = np.zeros((height, width), dtype=np.uint8)
-    c0, r0 = max(col0, row.col0), max(row0, row.row0)
-    c1, r1 = min(col0 + width, row.col0 + row.width), min(row0 + height, row.row0 + row.height)
+    c0, r0 = max(col0, old_col0), max(row0, old_row0)
+    c1, r1 = min(col0 + width, old_col0 + old_width), min(row0 + height, old_row0 + old_height)
     if c1 > c0 and r1 > r0:
-        new[r0 - row0:r1 - row0, c0 - col0:c1 - col0] = old[r0 - row.row0:r1 - row.row0, c0 - row.col0:c1 - row.col0]
+        new[r0 - row0:r1 - row0, c0 - col0:c1 - col0] = old[r0 - old_row0:r1 - old_row0, c0 - old_col0:c1 - old_col0]
     return np.packbits(new.ravel())
 
 
@@ -356,21 +363,58 @@ def covered_mask(session: Session, raster: TownRaster, day_from: date, day_to: d
     return _mask_of(session, raster, cells, day_from, day_to, squad_id, officer_id)
 
 
-def _period_rows(session: Session, day_from: date, day_to: date, scope: tuple[str, int], visits: bool):
-    """The scope's day bitmaps and (with `visits`) the days' visit blobs, in one query: on PostgreSQL each blob
-    is a TOAST read, and a second query for the visits cost as much as the first."""
-    rows = fetch_plain(
-        session, "SELECT col0, row0, width, height, CASE WHEN scope = ? AND scope_id = ? THEN cells END AS cells, "
-                 "CASE WHEN scope = 'all' THEN visits END AS visits FROM coverage_days WHERE day >= ? AND day <= ? "
-                 "AND ((scope = ? AND scope_id = ?)" + (" OR scope = 'all')" if visits else ")"),
-        (*scope, day_from, day_to, *scope))
-    return [row for row in rows if row.cells is not None], [row.visits for row in rows if row.visits is not None]
+@dataclass(frozen=True)
+class _DayRow:
+    """A stored day row, decompressed: the cells over the row's own extent, and the visits of an 'all' row."""
+
+    updated_at: object  # as the driver returns it: the version of the row this was read from
+    extent: tuple[int, int, int, int]
+    packed: np.ndarray
+    visits: np.ndarray | None
+
+
+# Past days rarely change, so a week's query keeps them decompressed here and reads again only the rows whose
+# updated_at moved (normally today's). A row is ~0.3 MB at most; 64 of them are two weeks of everyone and 3 squads.
+_DAY_CACHE_ROWS = 64
+_day_cache: OrderedDict[tuple[str, int], _DayRow] = OrderedDict()
+_day_cache_lock = threading.Lock()
+
+
+def _period_rows(session: Session, day_from: date, day_to: date, scope: tuple[str, int], visits: bool
+                 ) -> tuple[list[_DayRow], list[np.ndarray]]:
+    """The scope's day rows and (with `visits`) the days' visit rows. A first query lists the rows and their
+    versions; the blobs (on PostgreSQL each a TOAST read of ~100 KB) are fetched only for rows not cached as they
+    are now."""
+    listed = fetch_plain(session, "SELECT id, scope, scope_id, updated_at FROM coverage_days WHERE day >= ? "
+                                  "AND day <= ? AND ((scope = ? AND scope_id = ?) OR scope = 'all')",
+                         (day_from, day_to, *scope))
+    db_key = str(session.get_bind().url)
+    wanted = [row for row in listed if (row.scope, row.scope_id) == scope or (visits and row.scope == ALL)]
+    with _day_cache_lock:
+        cached = {row.id: _day_cache.get((db_key, row.id)) for row in wanted}
+    stale = [row.id for row in wanted if cached[row.id] is None or cached[row.id].updated_at != row.updated_at]
+    if stale:
+        fetched = fetch_plain(session, "SELECT id, updated_at, col0, row0, width, height, cells, visits "
+                                       f"FROM coverage_days WHERE id IN ({', '.join('?' * len(stale))})", tuple(stale))
+        for row in fetched:
+            decoded = _DayRow(row.updated_at, (row.col0, row.row0, row.width, row.height),
+                              np.frombuffer(_decompress(row.cells), dtype=np.uint8),
+                              _visits_of(row.visits) if row.visits else None)
+            cached[row.id] = decoded
+            with _day_cache_lock:
+                _day_cache[(db_key, row.id)] = decoded
+                _day_cache.move_to_end((db_key, row.id))
+                while len(_day_cache) > _DAY_CACHE_ROWS:
+                    _day_cache.popitem(last=False)
+    cells = [cached[row.id] for row in wanted if (row.scope, row.scope_id) == scope]
+    visit_rows = [cached[row.id].visits for row in wanted if row.scope == ALL and cached[row.id].visits is not None]
+    return cells, visit_rows if visits else []
 
 
 def _mask_of(session, raster, cell_rows, day_from, day_to, squad_id, officer_id) -> np.ndarray:
     merged = None
     for row in cell_rows:
-        packed = _packed_cells(raster, row)
+        packed = _relaid(raster, row.extent, row.packed)
         merged = packed.copy() if merged is None else np.bitwise_or(merged, packed, out=merged)
     if merged is None:
         return np.zeros(raster.spec.cell_count, dtype=bool)
@@ -390,12 +434,12 @@ def _patrolled_for(session, officer_id, squad_id, day_from, day_to) -> bool:
 def period_visits(session: Session, day_from: date, day_to: date, squad_id: int | None = None,
                   officer_id: int | None = None) -> np.ndarray:
     """Visit rows (see CoverageDay.visits) of the period, filtered."""
-    _, blobs = _period_rows(session, day_from, day_to, (ALL, 0), visits=True)
-    return _visit_rows(blobs, squad_id, officer_id)
+    _, days = _period_rows(session, day_from, day_to, (ALL, 0), visits=True)
+    return _visit_rows(days, squad_id, officer_id)
 
 
-def _visit_rows(blobs: list[bytes], squad_id: int | None, officer_id: int | None) -> np.ndarray:
-    rows = np.concatenate([_visits_of(b) for b in blobs]) if blobs else _visits_of(None)
+def _visit_rows(days: list[np.ndarray], squad_id: int | None, officer_id: int | None) -> np.ndarray:
+    rows = np.concatenate(days) if days else _visits_of(None)
     if squad_id is not None:
         rows = rows[rows[:, 3] == squad_id]
     if officer_id is not None:
@@ -420,9 +464,9 @@ def coverage_by_grid(session: Session, grid_ids: list[int], day_from: date, day_
         zeros = [0.0] * len(grid_ids)
         return CoverageTable(list(grid_ids), zeros, zeros, zeros, [0] * len(grid_ids), [0] * len(grid_ids),
                              np.full(len(grid_ids), np.nan))
-    cells, blobs = _period_rows(session, day_from, day_to, _scope_of(squad_id, officer_id), visits=True)
+    cells, days = _period_rows(session, day_from, day_to, _scope_of(squad_id, officer_id), visits=True)
     ratio = raster.index.covered_ratio(_mask_of(session, raster, cells, day_from, day_to, squad_id, officer_id))
-    visits = _visit_rows(blobs, squad_id, officer_id)
+    visits = _visit_rows(days, squad_id, officer_id)
     patrols = dict(zip(*(a.tolist() for a in distinct_per_grid(visits[:, 0], visits[:, 1])), strict=True))
     officers = dict(zip(*(a.tolist() for a in distinct_per_grid(visits[:, 0], visits[:, 2])), strict=True))
     last: dict[int, int] = {}
