@@ -168,23 +168,23 @@ class GridCellIndex:
         """Grid areas as the raster sees them; they track, but are not, the polygon areas."""
         return self.cells_per_grid * self.cell_area_m2
 
+    def prepare(self) -> GridCellIndex:
+        """Build the lookup tables now (when a server starts) rather than in its first query."""
+        _ = self._cells_sorted, self._pieces, self._longest_piece
+        return self
+
     def covered_ratio(self, covered: NDArray[np.bool_]) -> NDArray[np.float64]:
         """Share of each grid's cells set in a per-cell ``covered`` mask (0.0 for a grid without cells)."""
         cells = self.cells_per_grid
         return np.divide(self.covered_cells(covered), cells, out=np.zeros(cells.size), where=cells > 0)
-
-    @cached_property
-    def _cell_ids_i32(self) -> NDArray[np.int32]:
-        return self.cell_ids.astype(np.int32) if self.cell_ids.size and self.cell_ids.max() < 2**31 else self.cell_ids
-
 
     def covered_cells(self, covered: NDArray[np.bool_]) -> NDArray[np.int64]:
         """Number of each grid's cells set in a per-cell ``covered`` mask (where grids overlap, a cell counts
         for each grid holding it).
 
         Two ways, by density: a batch sets a few thousand of a town's million cells, and looking up only those
-        costs ~1 ms; a week for the whole town sets hundreds of thousands, and reading every grid cell with
-        take() + reduceat costs 1.4 ms where the lookups would take 20 ms.
+        costs ~1 ms; a week for the whole town sets hundreds of thousands, and one pass over the mask
+        (_covered_cells_dense) costs ~0.7 ms where the lookups would take 20 ms.
         """
         if self.cell_ids.size == 0:
             return np.zeros(self.grid_count, dtype=np.int64)
@@ -200,10 +200,37 @@ class GridCellIndex:
         return np.bincount(owner[at], minlength=self.grid_count).astype(np.int64)
 
     def _covered_cells_dense(self, covered: NDArray[np.bool_]) -> NDArray[np.int64]:
-        cells = self.cells_per_grid
-        gathered = np.take(covered.view(np.uint8), self._cell_ids_i32)
-        starts = np.minimum(self.offsets[:-1], self.cell_ids.size - 1)
-        return np.where(cells > 0, np.add.reduceat(gathered, starts, dtype=np.uint32), 0).astype(np.int64)
+        """One sequential pass over the mask: the sums of the raster pieces between run edges (_pieces), added
+        up per grid. Gathering every grid cell by index (take) cost 1.3-2.6 ms for a town; this about a third."""
+        cuts, piece, grid = self._pieces
+        mask = covered.view(np.uint8)
+        # 16-bit sums are half the time of 64, and enough: a grid's piece lies within a raster row. Pieces between
+        # grids may be longer and wrap around, but no grid reads them.
+        dtype = np.uint16 if self._longest_piece < 2**16 else np.int64
+        sums = np.add.reduceat(mask, cuts[:-1], dtype=dtype).astype(np.int64)
+        sums[-1] = int(mask[cuts[-2]:cuts[-1]].sum(dtype=np.int64))  # reduceat's last piece runs to the end
+        return np.bincount(grid, weights=sums[piece], minlength=self.grid_count).astype(np.int64)
+
+    @cached_property
+    def _longest_piece(self) -> int:
+        cuts, piece, _grid = self._pieces
+        return int((cuts[piece + 1] - cuts[piece]).max()) if piece.size else 0
+
+    @cached_property
+    def _pieces(self) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+        """Each grid's cells as runs of consecutive cell ids (a grid row crossing the raster row), the raster cut at
+        every run's start and end, and for each (piece, grid) pair a piece of a run belongs to: piece k is
+        [cuts[k], cuts[k + 1]). Where grids overlap a run spans several pieces."""
+        ids = self.cell_ids
+        owner = np.repeat(np.arange(self.grid_count), self.cells_per_grid)
+        starts_at = np.flatnonzero(np.concatenate([[True], (np.diff(ids) != 1) | (np.diff(owner) != 0)]))
+        starts = ids[starts_at]
+        ends = starts + np.diff(np.append(starts_at, ids.size))
+        cuts = np.unique(np.concatenate([starts, ends]))
+        first, last = np.searchsorted(cuts, starts), np.searchsorted(cuts, ends)
+        spans = last - first
+        piece = np.repeat(first, spans) + (np.arange(spans.sum()) - np.repeat(np.cumsum(spans) - spans, spans))
+        return cuts, piece, np.repeat(owner[starts_at], spans)
 
     @cached_property
     def _cells_sorted(self) -> tuple[NDArray[np.int64], NDArray[np.int64]]:

@@ -130,7 +130,7 @@ def _build_raster(session: Session, key: tuple, lattice: CoverageLattice) -> Tow
     bounds = (min(r[3] for r in rows), min(r[4] for r in rows), max(r[5] for r in rows), max(r[6] for r in rows))
     spec = raster_spec_for_bounds(bounds, radius_m=lattice.radius_m, cell_size_m=lattice.cell_size_m,
                                   centre_lonlat=(lattice.centre_lon, lattice.centre_lat))
-    index = grid_cell_index(spec, geoms)
+    index = grid_cell_index(spec, geoms).prepare()
     return TownRaster(key, spec, index, ids, np.array([r[2] for r in rows], dtype=np.float64),
                       {int(g): i for i, g in enumerate(ids)}, lattice.radius_m)
 
