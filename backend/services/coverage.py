@@ -467,22 +467,35 @@ def coverage_by_grid(session: Session, grid_ids: list[int], day_from: date, day_
     cells, days = _period_rows(session, day_from, day_to, _scope_of(squad_id, officer_id), visits=True)
     ratio = raster.index.covered_ratio(_mask_of(session, raster, cells, day_from, day_to, squad_id, officer_id))
     visits = _visit_rows(days, squad_id, officer_id)
-    patrols = dict(zip(*(a.tolist() for a in distinct_per_grid(visits[:, 0], visits[:, 1])), strict=True))
-    officers = dict(zip(*(a.tolist() for a in distinct_per_grid(visits[:, 0], visits[:, 2])), strict=True))
-    last: dict[int, int] = {}
-    if visits.size:
-        order = np.argsort(visits[:, 0], kind="stable")
-        grid_sorted = visits[order, 0]
-        starts = np.flatnonzero(np.concatenate([[True], np.diff(grid_sorted) != 0]))
-        last = dict(zip(grid_sorted[starts].tolist(), np.maximum.reduceat(visits[order, 5], starts).tolist(),
-                        strict=True))
-    positions = [raster.position.get(g, -1) for g in grid_ids]
-    known = np.array(positions) >= 0
-    shares = np.where(known, ratio[positions], 0.0).tolist()
-    areas = np.where(known, raster.area_m2[positions], 0.0).tolist()
-    return CoverageTable(list(grid_ids), shares, [s * a for s, a in zip(shares, areas, strict=True)], areas,
-                         [patrols.get(g, 0) for g in grid_ids], [officers.get(g, 0) for g in grid_ids],
-                         np.array([last.get(g, np.nan) for g in grid_ids], dtype=np.float64))
+    wanted = np.asarray(grid_ids, dtype=np.int64)
+    last_grids, last_t = _last_per_grid(visits)
+    shares = _aligned(wanted, raster.grid_ids, ratio, 0.0)  # raster.grid_ids are in id order
+    areas = _aligned(wanted, raster.grid_ids, raster.area_m2, 0.0)
+    return CoverageTable(list(grid_ids), shares.tolist(), (shares * areas).tolist(), areas.tolist(),
+                         _aligned(wanted, *distinct_per_grid(visits[:, 0], visits[:, 1]), 0).tolist(),
+                         _aligned(wanted, *distinct_per_grid(visits[:, 0], visits[:, 2]), 0).tolist(),
+                         _aligned(wanted, last_grids, last_t.astype(np.float64), np.nan))
+
+
+def _last_per_grid(visits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(grid ids in order, the latest last_at of each)."""
+    if not visits.size:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    order = np.argsort(visits[:, 0], kind="stable")
+    grid_sorted = visits[order, 0]
+    starts = np.flatnonzero(np.concatenate([[True], np.diff(grid_sorted) != 0]))
+    return grid_sorted[starts], np.maximum.reduceat(visits[order, 5], starts)
+
+
+def _aligned(wanted: np.ndarray, found: np.ndarray, values: np.ndarray, fill) -> np.ndarray:
+    """values[k] belongs to grid found[k] (sorted ids): one value per wanted grid, `fill` where none (a thousand
+    dict lookups cost more than the sums)."""
+    out = np.full(wanted.size, fill, dtype=np.result_type(values.dtype, np.asarray(fill).dtype))
+    if found.size and wanted.size:
+        at = np.minimum(np.searchsorted(found, wanted), found.size - 1)
+        hit = found[at] == wanted
+        out[hit] = values[at[hit]]
+    return out
 
 
 def _aware(value):
