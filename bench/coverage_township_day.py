@@ -115,7 +115,7 @@ def main() -> None:
           f"cells of {spec.cell_size_m:.0f} m")
 
     t0 = time.perf_counter()
-    index = grid_cell_index(spec, grids_ll)
+    index = grid_cell_index(spec, grids_ll).prepare()  # lookup tables too, as a server builds them at start
     index_s = time.perf_counter() - t0
     print(f"grid index (once per town, not in the day timing): {index_s * 1e3:.0f} ms, "
           f"{index.cell_ids.size:,} cells")

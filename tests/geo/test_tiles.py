@@ -62,10 +62,10 @@ def test_cells_and_their_grids_are_found_for_points():
     assert index.covered_cells(mask).tolist() == [1, 0]
 
 
-@pytest.mark.parametrize("density", [0.001, 0.5, 1.0])
-def test_covered_cells_counts_each_grid_exactly_sparse_or_dense(density):
-    """Both ways of counting (look up the set cells; sum the raster's pieces between grid-row edges) agree with a
-    plain per-grid sum, where grids overlap, are missing, or are round (rows of every length)."""
+@pytest.mark.parametrize("density", [0.0, 0.001, 0.5, 1.0])
+def test_covered_cells_counts_each_grid_exactly_at_any_density(density):
+    """Summing the raster's pieces between grid-row edges agrees with a plain per-grid sum, where grids overlap,
+    are missing, or are round (rows of every length)."""
     from shapely.geometry import Point, box
 
     spec = raster_spec_for_bounds((115.5, 38.0, 115.52, 38.01))
