@@ -17,8 +17,10 @@ run: deps pwa spatialite
 test: deps spatialite pwa
 	$(MAKE) lint test-python test-postgis test-pwa test-e2e
 
+# SpatiaLite, the embedded default: even when TEST_DATABASE_URL is in the environment (CI exports it for the
+# PostGIS run below), this run must not pick it up.
 test-python:
-	$(PY) -m pytest
+	env -u TEST_DATABASE_URL $(PY) -m pytest
 
 # PostGIS is production: the same backend tests again, when a PostgreSQL server is reachable.
 test-postgis:
