@@ -14,6 +14,8 @@ import sqlite3
 import pyproj  # noqa: F401  (imported for its load order)
 from psycopg.rows import namedtuple_row
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
@@ -169,7 +171,4 @@ def fetch_plain(session: Session, sql: str, params: tuple) -> list[tuple]:
 
 def dialect_insert(dialect: str, table):
     """An INSERT that takes ON CONFLICT clauses: PostgreSQL's or SQLite's (the same syntax on both)."""
-    from sqlalchemy.dialects.postgresql import insert as pg_insert
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
     return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from functools import cache
 from datetime import date, datetime, timedelta, UTC
+from functools import cache
 from typing import NamedTuple
 
 import numpy as np
@@ -502,13 +502,17 @@ def last_positions(session: Session, user: User, squad_id: int | None) -> list[d
 
 
 def _last_kept_fix(session: Session, patrol: Patrol):
-    """The latest kept fix (a FIX_RECORD), or None. The chunks from the tail's anchor on hold it, when there is one."""
-    for t_from in ([patrol.tail_from_t, None] if patrol.tail_from_t is not None else [None]):
-        stored = fix_store.load(session, patrol.id, t_last_from=t_from)
-        kept = stored.records[stored.kept & ~np.isnan(stored.records["t"])]
-        if kept.size:
-            return kept[np.argmax(kept["t"])]
-    return None
+    """The latest kept fix (a FIX_RECORD), or None. The chunks from the tail's anchor on hold it when the patrol
+    has one (the anchor is a kept fix); otherwise the whole track is read."""
+    fix = _latest_kept(fix_store.load(session, patrol.id, t_last_from=patrol.tail_from_t))
+    if fix is None and patrol.tail_from_t is not None:
+        fix = _latest_kept(fix_store.load(session, patrol.id))
+    return fix
+
+
+def _latest_kept(stored: fix_store.StoredFixes):
+    kept = stored.records[stored.kept & ~np.isnan(stored.records["t"])]
+    return kept[np.argmax(kept["t"])] if kept.size else None
 
 
 def track_gpx(session: Session, patrol: Patrol) -> str:
