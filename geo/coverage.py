@@ -13,6 +13,7 @@ from numpy.typing import ArrayLike, NDArray
 from pyproj import CRS, Transformer
 from shapely.geometry.base import BaseGeometry
 
+from geo.fitted_transform import FittedTransform, fit_transform
 from geo.projection import WGS84_LONLAT
 
 __all__ = [
@@ -80,6 +81,20 @@ class RasterSpec:
     def from_lonlat(self) -> Transformer:
         """WGS-84 lon/lat -> raster CRS metres (built once per spec; pyproj setup costs milliseconds)."""
         return Transformer.from_crs(WGS84_LONLAT, self.crs, always_xy=True)
+
+    @cached_property
+    def fitted_from_lonlat(self) -> FittedTransform:
+        """``from_lonlat`` as a polynomial fitted over the raster's lon/lat box (geo.fitted_transform): the same
+        metres within 0.01 mm at a twentieth of the cost; PROJ for points off the raster."""
+        to_lonlat = Transformer.from_crs(self.crs, WGS84_LONLAT, always_xy=True)
+        edge = np.linspace(0.0, 1.0, 33)
+        x0, y0 = self.origin_x_m, self.origin_y_m
+        x1, y1 = x0 + self.width * self.cell_size_m, y0 + self.height * self.cell_size_m
+        lon, lat = to_lonlat.transform(
+            np.concatenate([x0 + edge * (x1 - x0), np.full(33, x1), x1 - edge * (x1 - x0), np.full(33, x0)]),
+            np.concatenate([np.full(33, y0), y0 + edge * (y1 - y0), np.full(33, y1), y1 - edge * (y1 - y0)]))
+        return fit_transform(self.from_lonlat, (float(np.min(lon)), float(np.min(lat)), float(np.max(lon)),
+                                                float(np.max(lat))))
 
     def phase_disks(self, radius_m: float) -> _PhaseDisks:
         """The stamping disks for ``radius_m``, built once per spec and radius."""
@@ -235,9 +250,8 @@ class GridCellIndex:
 
 
 def to_metres(spec: RasterSpec, lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Lon/lat to the raster's planar metres (about 1 µs a point: project once, use twice)."""
-    x_m, y_m = spec.from_lonlat.transform(np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64))
-    return np.asarray(x_m, dtype=np.float64).ravel(), np.asarray(y_m, dtype=np.float64).ravel()
+    """Lon/lat to the raster's planar metres (about 0.05 µs a point on the raster, 1 µs off it)."""
+    return spec.fitted_from_lonlat.transform(lon, lat)
 
 
 def cells_of_lonlat(spec: RasterSpec, lon: ArrayLike, lat: ArrayLike) -> NDArray[np.int64]:

@@ -6,9 +6,10 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..extensions.database import execute_plain, fetch_plain
 from ..models import GENESIS_HASH, AuditEntry, User
 
 _PG_AUDIT_LOCK_KEY = 0x6772_6964  # "grid": serialises appends on PostgreSQL
@@ -44,9 +45,10 @@ def record(
 ) -> AuditEntry:
     """Append one entry in the caller's transaction, so the change and its trace commit together."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK_KEY})
+        fetch_plain(session, "SELECT pg_advisory_xact_lock(?)", (_PG_AUDIT_LOCK_KEY,))
     session.flush()  # give new rows their ids before they are named in the log
-    prev = session.scalar(select(AuditEntry.row_hash).order_by(AuditEntry.id.desc()).limit(1)) or GENESIS_HASH
+    last = fetch_plain(session, "SELECT row_hash FROM audit_log ORDER BY id DESC LIMIT 1")
+    prev = last[0][0] if last else GENESIS_HASH
     entry = AuditEntry(
         at=datetime.now(UTC),
         actor_id=actor.id if actor else None,
@@ -59,13 +61,14 @@ def record(
         prev_hash=prev,
     )
     entry.row_hash = compute_row_hash(entry)
-    # A Core insert: the unit of work's bookkeeping for one row cost more than the statement (every write has one).
-    session.execute(insert(AuditEntry.__table__).values({name: getattr(entry, name) for name in _COLUMNS}))
+    # Plain SQL: every write has an audit entry, and the ORM's bookkeeping for one row cost more than the statement.
+    execute_plain(session, _INSERT, tuple(getattr(entry, name) for name in _COLUMNS))
     return entry
 
 
 _COLUMNS = ("at", "actor_id", "actor_username", "action", "entity", "entity_id", "summary", "client_addr",
             "prev_hash", "row_hash")
+_INSERT = f"INSERT INTO audit_log ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
 
 
 @dataclass

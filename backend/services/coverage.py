@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import lz4.block
 import numpy as np
 import shapely
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,7 +28,7 @@ from geo.coverage import (
     rasterize_track_coverage_metres, raster_spec_for_bounds, to_metres,
 )
 
-from ..extensions.database import dialect_insert, fetch_plain
+from ..extensions.database import dialect_insert, executemany_plain, fetch_plain
 from ..models import Area, CoverageDay, CoverageLattice, Patrol, PatrolGridVisit
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")  # coverage days are the squad's working days
@@ -236,7 +236,6 @@ def _merge_day(session: Session, raster: TownRaster, patrol: Patrol, day: date, 
         return {**extent, "cells": _compress(merged.tobytes()), "updated_at": now,
                 "visits": _merge_visits(row.visits if row else None, new_visits) if scope == ALL else None}
 
-    table = CoverageDay.__table__
     missing = [scope for scope in scopes if scope not in rows]
     if missing:
         # The day's first batch for these scopes. Another officer's first batch may be creating the same rows
@@ -248,10 +247,12 @@ def _merge_day(session: Session, raster: TownRaster, patrol: Patrol, day: date, 
         lost = [scope for scope in missing if scope not in created]
         if lost:
             rows |= _day_rows(session, day, lost)
-    updates = [{"row_id": rows[scope].id, **merged_values(scope[0], rows[scope])} for scope in scopes
-               if scope in rows]
-    if updates:
-        session.execute(table.update().where(table.c.id == bindparam("row_id")), updates)
+    updates = [merged_values(scope[0], rows[scope]) | {"id": rows[scope].id} for scope in scopes if scope in rows]
+    executemany_plain(session, _DAY_UPDATE, [tuple(u[c] for c in (*_DAY_UPDATE_COLUMNS, "id")) for u in updates])
+
+
+_DAY_UPDATE_COLUMNS = ("col0", "row0", "width", "height", "cells", "visits", "updated_at")
+_DAY_UPDATE = f"UPDATE coverage_days SET {', '.join(c + ' = ?' for c in _DAY_UPDATE_COLUMNS)} WHERE id = ?"
 
 
 def _record_visits(session, raster, patrol, day, touched, t_unix_s, fix_grid) -> np.ndarray:
@@ -272,24 +273,20 @@ def _record_visits(session, raster, patrol, day, touched, t_unix_s, fix_grid) ->
     out = np.column_stack([grid_ids, np.full(touched.size, patrol.id), np.full(touched.size, patrol.officer_id),
                            np.full(touched.size, -1 if patrol.squad_id is None else patrol.squad_id),
                            first.astype(np.int64), last.astype(np.int64)]).astype(np.int64)
-    rows = [{"patrol_id": patrol.id, "grid_id": g, "day": day, "officer_id": patrol.officer_id,
-             "squad_id": patrol.squad_id, "first_at": datetime.fromtimestamp(f, UTC),
-             "last_at": datetime.fromtimestamp(a, UTC)}
+    rows = [(patrol.id, g, day, patrol.officer_id, patrol.squad_id, datetime.fromtimestamp(f, UTC),
+             datetime.fromtimestamp(a, UTC))
             for g, f, a in zip(grid_ids.tolist(), first.tolist(), last.tolist(), strict=True)]
-    session.execute(_visits_upsert(session.get_bind().dialect.name), rows)
+    executemany_plain(session, _VISITS_UPSERT[session.get_bind().dialect.name], rows)
     return out
 
 
-@cache
-def _visits_upsert(dialect: str):
-    """Built once per dialect: a new ON CONFLICT statement each batch cost ~2 ms to build and compile."""
-    table = PatrolGridVisit.__table__
-    stmt = dialect_insert(dialect, table)
-    earliest, latest = (func.least, func.greatest) if dialect == "postgresql" else (func.min, func.max)  # ISO text
-    return stmt.on_conflict_do_update(
-        index_elements=["patrol_id", "grid_id", "day"],
-        set_={"first_at": earliest(table.c.first_at, stmt.excluded.first_at),
-              "last_at": latest(table.c.last_at, stmt.excluded.last_at)})
+# The stored first and last times widen; SQLite's two-argument min and max compare its ISO text in time order.
+_VISITS_UPSERT = {dialect: (
+    "INSERT INTO patrol_grid_visits (patrol_id, grid_id, day, officer_id, squad_id, first_at, last_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (patrol_id, grid_id, day) DO UPDATE SET "
+    f"first_at = {earliest}(patrol_grid_visits.first_at, excluded.first_at), "
+    f"last_at = {latest}(patrol_grid_visits.last_at, excluded.last_at)")
+    for dialect, earliest, latest in (("postgresql", "least", "greatest"), ("sqlite", "min", "max"))}
 
 
 @cache

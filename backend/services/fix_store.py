@@ -11,12 +11,12 @@ from dataclasses import dataclass
 
 import lz4.block
 import numpy as np
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
 from geo.tracks import DROP_REASONS
 
-from ..extensions.database import fetch_plain
+from ..extensions.database import execute_plain, fetch_plain
 from ..models import TrackChunk
 from .fixes import FixColumns
 
@@ -66,10 +66,10 @@ def add_chunk(session: Session, patrol_id: int, batch_pk: int, fixes: FixColumns
         records["segment"] = segment
     codes = np.zeros(len(fixes), dtype=np.uint8) if reasons is None else reason_codes(reasons)
     timed = fixes.t_unix_s[~np.isnan(fixes.t_unix_s)]
-    session.execute(insert(TrackChunk.__table__).values(
-        patrol_id=patrol_id, batch_pk=batch_pk, n=len(fixes),
-        t_first=float(timed.min()) if timed.size else None, t_last=float(timed.max()) if timed.size else None,
-        fixes=_compress(records.tobytes()), reasons=codes.tobytes()))
+    execute_plain(session, "INSERT INTO track_chunks (patrol_id, batch_pk, n, t_first, t_last, fixes, reasons) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                  (patrol_id, batch_pk, len(fixes), float(timed.min()) if timed.size else None,
+                   float(timed.max()) if timed.size else None, _compress(records.tobytes()), codes.tobytes()))
 
 
 def load(session: Session, patrol_id: int, t_last_from: float | None = None) -> StoredFixes:

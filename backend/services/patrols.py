@@ -5,11 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import date, datetime, timedelta, UTC
-from functools import cache
 from typing import NamedTuple
 
 import numpy as np
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from geo.gpx import GpxError, parse_gpx
@@ -17,7 +16,7 @@ from geo.coverage import rasterize_track_coverage
 from geo.tracks import FLAG_FUTURE, FLAG_MOCK, MIN_VALID_T_UNIX_S, TrackRules, clean_track
 
 from ..errors import BadRequest, Conflict, Forbidden, NotFound
-from ..extensions.database import dialect_insert
+from ..extensions.database import execute_plain, fetch_plain
 from ..i18n import pick
 from ..models import CoverageDay, Patrol, PatrolBatch, PatrolGridVisit, PatrolTask, User
 from ..policies import AreaScope, scoped_patrols
@@ -92,14 +91,16 @@ def add_points(session: Session, user: User, patrol: Patrol, batch_id: str, poin
     fixes = parse_fixes(points)
     body_hash = fixes.content_hash()
     # Claim the batch id (one statement; a retry finds it taken and gets the first answer again).
-    batch_pk = session.execute(_claim_batch(session.get_bind().dialect.name), {
-        "patrol_id": patrol.id, "batch_id": batch_id, "body_hash": body_hash, "answer": "{}"}).scalar()
-    if batch_pk is None:
+    claimed = fetch_plain(session, "INSERT INTO patrol_batches (patrol_id, batch_id, body_hash, answer, received_at) "
+                                   "VALUES (?, ?, ?, '{}', ?) ON CONFLICT (patrol_id, batch_id) DO NOTHING RETURNING id",
+                          (patrol.id, batch_id, body_hash, datetime.now(UTC)))
+    if not claimed:
         existing = session.scalar(select(PatrolBatch).where(PatrolBatch.patrol_id == patrol.id,
                                                             PatrolBatch.batch_id == batch_id))
         if existing.body_hash != body_hash:
             raise Conflict("duplicate", field="batch_id", value=batch_id)
         return json.loads(existing.answer)
+    batch_pk = claimed[0][0]
 
     by_time = np.argsort(fixes.t_unix_s, kind="stable")
     on_duty = fixes.take(by_time[_on_duty_mask(patrol, fixes)[by_time]])
@@ -110,18 +111,10 @@ def add_points(session: Session, user: User, patrol: Patrol, batch_id: str, poin
     answer = {"batch_id": batch_id, "received": len(fixes),
               "accepted": len(on_duty) - sum(n for r, n in reasons.items() if r != "off_duty"),
               "dropped": reasons, "point_count": patrol.point_count}
-    batches = PatrolBatch.__table__
-    session.execute(update(batches).where(batches.c.id == batch_pk).values(answer=canonical(answer)))
+    execute_plain(session, "UPDATE patrol_batches SET answer = ? WHERE id = ?", (canonical(answer), batch_pk))
     audit.record(session, "patrol.points", "patrol", patrol.id, actor=user, client_addr=client_addr,
                  after={"batch_id": batch_id, "received": len(fixes), "dropped": reasons})
     return answer
-
-
-@cache
-def _claim_batch(dialect: str):
-    batches = PatrolBatch.__table__
-    return dialect_insert(dialect, batches).on_conflict_do_nothing(
-        index_elements=["patrol_id", "batch_id"]).returning(batches.c.id)
 
 
 def _on_duty_mask(patrol: Patrol, fixes: FixColumns) -> np.ndarray:
