@@ -157,6 +157,28 @@ def start_wal_checkpoints(engine: Engine, every_s: float = 2.0) -> threading.Thr
     return thread
 
 
+# ---- after commit ---------------------------------------------------------------------------------------------
+_ON_COMMIT = "gridpatrol.on_commit"
+
+
+def on_commit(session: Session, callback) -> None:
+    """Run `callback` once the session's outermost transaction commits; never if it rolls back."""
+    session.info.setdefault(_ON_COMMIT, []).append(callback)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_on_commit(session: Session) -> None:
+    if session.get_nested_transaction() is None:  # the outermost transaction, not a savepoint
+        for callback in session.info.pop(_ON_COMMIT, []):
+            callback()
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_on_rollback(session: Session, transaction) -> None:
+    if transaction.parent is None:  # after a commit the list is already run and gone; after a rollback, dropped
+        session.info.pop(_ON_COMMIT, None)
+
+
 # ---- plain SQL on the hot paths ------------------------------------------------------------------------------
 # A patrol batch runs a dozen statements; through SQLAlchemy each cost 0.15-0.3 ms of Python on top of the
 # database's own time (statement cache keys, execution contexts, result objects). These run plain SQL with '?'

@@ -28,7 +28,7 @@ from geo.coverage import (
     rasterize_track_coverage_metres, raster_spec_for_bounds, to_metres,
 )
 
-from ..extensions.database import dialect_insert, executemany_plain, fetch_plain
+from ..extensions.database import dialect_insert, execute_plain, executemany_plain, fetch_plain
 from ..models import Area, CoverageDay, CoverageLattice, Patrol, PatrolGridVisit
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")  # coverage days are the squad's working days
@@ -131,6 +131,7 @@ def _build_raster(session: Session, key: tuple, lattice: CoverageLattice) -> Tow
     spec = raster_spec_for_bounds(bounds, radius_m=lattice.radius_m, cell_size_m=lattice.cell_size_m,
                                   centre_lonlat=(lattice.centre_lon, lattice.centre_lat))
     index = grid_cell_index(spec, geoms).prepare()
+    spec.fitted_from_lonlat  # noqa: B018 - fitted now (~70 ms), not in the first batch that projects fixes
     return TownRaster(key, spec, index, ids, np.array([r[2] for r in rows], dtype=np.float64),
                       {int(g): i for i, g in enumerate(ids)}, lattice.radius_m)
 
@@ -276,14 +277,23 @@ def _record_visits(session, raster, patrol, day, touched, t_unix_s, fix_grid) ->
     rows = [(patrol.id, g, day, patrol.officer_id, patrol.squad_id, datetime.fromtimestamp(f, UTC),
              datetime.fromtimestamp(a, UTC))
             for g, f, a in zip(grid_ids.tolist(), first.tolist(), last.tolist(), strict=True)]
-    executemany_plain(session, _VISITS_UPSERT[session.get_bind().dialect.name], rows)
+    # One statement with a row of values per grid (grids are unique here, as ON CONFLICT requires), in slices
+    # that stay under the databases' limits on parameters.
+    upsert = _VISITS_UPSERT[session.get_bind().dialect.name]
+    for start in range(0, len(rows), _VISITS_PER_STATEMENT):
+        part = rows[start:start + _VISITS_PER_STATEMENT]
+        execute_plain(session, upsert.format(values=", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(part))),
+                      tuple(v for row in part for v in row))
     return out
+
+
+_VISITS_PER_STATEMENT = 1000
 
 
 # The stored first and last times widen; SQLite's two-argument min and max compare its ISO text in time order.
 _VISITS_UPSERT = {dialect: (
     "INSERT INTO patrol_grid_visits (patrol_id, grid_id, day, officer_id, squad_id, first_at, last_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (patrol_id, grid_id, day) DO UPDATE SET "
+    "VALUES {values} ON CONFLICT (patrol_id, grid_id, day) DO UPDATE SET "
     f"first_at = {earliest}(patrol_grid_visits.first_at, excluded.first_at), "
     f"last_at = {latest}(patrol_grid_visits.last_at, excluded.last_at)")
     for dialect, earliest, latest in (("postgresql", "least", "greatest"), ("sqlite", "min", "max"))}

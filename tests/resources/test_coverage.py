@@ -233,6 +233,35 @@ def test_batches_in_any_size_equal_one_batch_and_a_retry_changes_nothing(app, cl
     assert client.get(f"/api/v1/patrols/{many['id']}", headers=other).get_json()["raw_count"] == len(points)
 
 
+def test_the_tail_kept_between_batches_is_what_the_database_holds(app, client, auth, officer1_track):
+    # Each batch re-cleans the track's tail; the process keeps it for the patrol's next batch instead of reading
+    # it back. After every batch, what it kept must equal what the database holds (ids, values and decisions),
+    # including around the logger's spike and a stretch of inaccurate fixes cut by a batch boundary.
+    from backend.extensions.database import get_session
+    from backend.models import Patrol
+    from backend.services import patrols
+
+    t0, points = officer1_track
+    points = [{**p, "accuracy_m": 80.0} if 95 <= i < 110 else p for i, p in enumerate(points)]
+    officer = auth.headers("officer1")
+    patrol = start_patrol(client, officer, t0, "patrol-tail-kept")
+    sizes = [1, 2, 5, 50, 40, 7, 100, 3, len(points) - 208]
+    kept_tails = 0
+    for k, size in enumerate(sizes):
+        post_batches(client, officer, patrol["id"], points[sum(sizes[:k]):sum(sizes[:k + 1])], [size], f"tail{k}")
+        with app.app_context():
+            session = get_session()
+            stored = session.get(Patrol, patrol["id"])
+            kept = patrols._tails.get(session, patrols._tail_key(stored), stored.version)
+            if kept is None:
+                continue
+            kept_tails += 1
+            read = patrols._read_tail(session, stored)
+            for name, mine, theirs in zip(kept._fields, kept, read, strict=True):
+                assert np.array_equal(np.asarray(mine), np.asarray(theirs), equal_nan=name != "drop_reason"), name
+    assert kept_tails == len(sizes)
+
+
 def test_batches_arriving_out_of_order_give_the_same_track_and_coverage(client, auth, officer1_track):
     t0, points = officer1_track
     officer = auth.headers("officer1")
