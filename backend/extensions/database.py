@@ -6,6 +6,7 @@ import os
 from datetime import date, datetime
 from functools import cache
 import threading
+from weakref import WeakKeyDictionary
 import time
 import sqlite3
 
@@ -71,7 +72,9 @@ def make_engine(url: str, **kwargs) -> Engine:
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername=_postgres_driver())
-        return create_engine(parsed, pool_pre_ping=True, **kwargs)
+        engine = create_engine(parsed, pool_pre_ping=True, **kwargs)
+        _watch_deferred(engine)
+        return engine
     raise ValueError(f"Unsupported DATABASE_URL {url!r}: use sqlite:///path or postgresql://user@host/db")
 
 
@@ -184,45 +187,83 @@ def _forget_on_rollback(session: Session, transaction) -> None:
 # database's own time (statement cache keys, execution contexts, result objects). These run plain SQL with '?'
 # placeholders on the session's own DBAPI connection, in its transaction. Parameters are stored as SQLAlchemy
 # stores them (aware datetimes through UTCDateTime, dates as ISO text on SQLite), so either path reads the other's.
+#
+# On PostgreSQL each statement is also a round trip, 0.5-1.5 ms on a busy host: writes whose result nobody
+# reads (defer_plain) wait on the connection and go in one psycopg pipeline with the next statement that does
+# need an answer, before any statement SQLAlchemy runs on the connection, or at commit. A rollback drops them.
+
+_deferred: WeakKeyDictionary = WeakKeyDictionary()  # psycopg connection -> [(sql, params)] not yet sent
+
+
+def defer_plain(session: Session, sql: str, params: tuple = ()) -> None:
+    """Run a plain SQL write whose result is not needed now: on PostgreSQL, with the connection's next round
+    trip; on SQLite (no round trips) at once."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        execute_plain(session, sql, params)
+        return
+    _deferred.setdefault(connection.connection.driver_connection, []).append((sql.replace("?", "%s"), params))
+
 
 def fetch_plain(session: Session, sql: str, params: tuple = ()) -> list[tuple]:
     """Rows of a plain SQL statement (a query, or a write with RETURNING). On PostgreSQL through a binary
     cursor: bytea in the text protocol travels hex-encoded, twice the size, and decoding it cost more than the
     query."""
     connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        with connection.connection.driver_connection.cursor(binary=True, row_factory=namedtuple_row) as cursor:
-            cursor.execute(sql.replace("?", "%s"), params)
-            return cursor.fetchall()
-    return connection.exec_driver_sql(sql, _sqlite_params(connection.dialect, params)).fetchall()
+    if connection.dialect.name != "postgresql":
+        return connection.exec_driver_sql(sql, _sqlite_params(connection.dialect, params)).fetchall()
+    driver = connection.connection.driver_connection
+    with driver.cursor(binary=True, row_factory=namedtuple_row) as cursor:
+        _with_deferred(driver, lambda: cursor.execute(sql.replace("?", "%s"), params))
+        return cursor.fetchall()
 
 
 def execute_plain(session: Session, sql: str, params: tuple = ()) -> None:
     """Run one plain SQL statement that returns no rows."""
     connection = session.connection()
-    cursor = connection.connection.driver_connection.cursor()
-    try:
-        if connection.dialect.name == "postgresql":
-            cursor.execute(sql.replace("?", "%s"), params)
-        else:
-            cursor.execute(sql, _sqlite_params(connection.dialect, params))
-    finally:
-        cursor.close()
-
-
-def executemany_plain(session: Session, sql: str, rows: list[tuple]) -> None:
-    """Run one plain SQL statement once per row of parameters (on PostgreSQL, pipelined by psycopg)."""
-    if not rows:
+    driver = connection.connection.driver_connection
+    if connection.dialect.name == "postgresql":
+        with driver.cursor() as cursor:
+            _with_deferred(driver, lambda: cursor.execute(sql.replace("?", "%s"), params))
         return
-    connection = session.connection()
-    cursor = connection.connection.driver_connection.cursor()
+    cursor = driver.cursor()  # sqlite3 cursors are not context managers
     try:
-        if connection.dialect.name == "postgresql":
-            cursor.executemany(sql.replace("?", "%s"), rows)
-        else:
-            cursor.executemany(sql, [_sqlite_params(connection.dialect, row) for row in rows])
+        cursor.execute(sql, _sqlite_params(connection.dialect, params))
     finally:
         cursor.close()
+
+
+def _with_deferred(driver, execute=None) -> None:
+    """Send the connection's deferred writes, then `execute` if given, in one pipeline (one round trip)."""
+    deferred = _deferred.pop(driver, None)
+    if not deferred:
+        if execute is not None:
+            execute()
+        return
+    with driver.pipeline():
+        with driver.cursor() as cursor:
+            for sql, params in deferred:
+                cursor.execute(sql, params)
+        if execute is not None:
+            execute()
+
+
+def _send_deferred_before(conn, *_args) -> None:
+    """Before SQLAlchemy runs a statement or commits: the deferred writes go first, in their order."""
+    if _deferred:
+        _with_deferred(conn.connection.driver_connection)
+
+
+def _drop_deferred(conn, *_args) -> None:
+    _deferred.pop(conn.connection.driver_connection, None)
+
+
+def _watch_deferred(engine: Engine) -> None:
+    event.listen(engine, "before_cursor_execute", _send_deferred_before)
+    event.listen(engine, "commit", _send_deferred_before)
+    event.listen(engine, "rollback", _drop_deferred)
+    # A connection going back to the pool unfinished (an error before commit) takes nothing to its next user.
+    event.listen(engine.pool, "reset", lambda dbapi_conn, *_args: _deferred.pop(dbapi_conn, None))
 
 
 def _sqlite_params(dialect, params: tuple) -> tuple:

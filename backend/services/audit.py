@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..extensions.database import execute_plain, fetch_plain
+from ..extensions.database import defer_plain, fetch_plain
 from ..models import GENESIS_HASH, AuditEntry, User
 
 _PG_AUDIT_LOCK_KEY = 0x6772_6964  # "grid": serialises appends on PostgreSQL
@@ -45,7 +45,7 @@ def record(
 ) -> AuditEntry:
     """Append one entry in the caller's transaction, so the change and its trace commit together."""
     if session.get_bind().dialect.name == "postgresql":
-        fetch_plain(session, "SELECT pg_advisory_xact_lock(?)", (_PG_AUDIT_LOCK_KEY,))
+        defer_plain(session, "SELECT pg_advisory_xact_lock(?)", (_PG_AUDIT_LOCK_KEY,))
     session.flush()  # give new rows their ids before they are named in the log
     last = fetch_plain(session, "SELECT row_hash FROM audit_log ORDER BY id DESC LIMIT 1")
     prev = last[0][0] if last else GENESIS_HASH
@@ -62,7 +62,7 @@ def record(
     )
     entry.row_hash = compute_row_hash(entry)
     # Plain SQL: every write has an audit entry, and the ORM's bookkeeping for one row cost more than the statement.
-    execute_plain(session, _INSERT, tuple(getattr(entry, name) for name in _COLUMNS))
+    defer_plain(session, _INSERT, tuple(getattr(entry, name) for name in _COLUMNS))
     return entry
 
 

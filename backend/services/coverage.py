@@ -28,7 +28,7 @@ from geo.coverage import (
     rasterize_track_coverage_metres, raster_spec_for_bounds, to_metres,
 )
 
-from ..extensions.database import dialect_insert, execute_plain, executemany_plain, fetch_plain
+from ..extensions.database import defer_plain, dialect_insert, fetch_plain
 from ..models import Area, CoverageDay, CoverageLattice, Patrol, PatrolGridVisit
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")  # coverage days are the squad's working days
@@ -249,7 +249,8 @@ def _merge_day(session: Session, raster: TownRaster, patrol: Patrol, day: date, 
         if lost:
             rows |= _day_rows(session, day, lost)
     updates = [merged_values(scope[0], rows[scope]) | {"id": rows[scope].id} for scope in scopes if scope in rows]
-    executemany_plain(session, _DAY_UPDATE, [tuple(u[c] for c in (*_DAY_UPDATE_COLUMNS, "id")) for u in updates])
+    for u in updates:
+        defer_plain(session, _DAY_UPDATE, tuple(u[c] for c in (*_DAY_UPDATE_COLUMNS, "id")))
 
 
 _DAY_UPDATE_COLUMNS = ("col0", "row0", "width", "height", "cells", "visits", "updated_at")
@@ -282,7 +283,7 @@ def _record_visits(session, raster, patrol, day, touched, t_unix_s, fix_grid) ->
     upsert = _VISITS_UPSERT[session.get_bind().dialect.name]
     for start in range(0, len(rows), _VISITS_PER_STATEMENT):
         part = rows[start:start + _VISITS_PER_STATEMENT]
-        execute_plain(session, upsert.format(values=", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(part))),
+        defer_plain(session, upsert.format(values=", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(part))),
                       tuple(v for row in part for v in row))
     return out
 

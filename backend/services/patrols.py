@@ -17,7 +17,7 @@ from geo.coverage import rasterize_track_coverage
 from geo.tracks import FLAG_FUTURE, FLAG_MOCK, MIN_VALID_T_UNIX_S, TrackRules, clean_track
 
 from ..errors import BadRequest, Conflict, Forbidden, NotFound
-from ..extensions.database import execute_plain, fetch_plain
+from ..extensions.database import defer_plain, fetch_plain
 from ..i18n import pick
 from ..models import CoverageDay, Patrol, PatrolBatch, PatrolGridVisit, PatrolTask, User
 from ..policies import AreaScope, scoped_patrols
@@ -113,7 +113,7 @@ def add_points(session: Session, user: User, patrol: Patrol, batch_id: str, poin
     answer = {"batch_id": batch_id, "received": len(fixes),
               "accepted": len(on_duty) - sum(n for r, n in reasons.items() if r != "off_duty"),
               "dropped": reasons, "point_count": patrol.point_count}
-    execute_plain(session, "UPDATE patrol_batches SET answer = ? WHERE id = ?", (canonical(answer), batch_pk))
+    defer_plain(session, "UPDATE patrol_batches SET answer = ? WHERE id = ?", (canonical(answer), batch_pk))
     audit.record(session, "patrol.points", "patrol", patrol.id, actor=user, client_addr=client_addr,
                  after={"batch_id": batch_id, "received": len(fixes), "dropped": reasons})
     return answer
@@ -298,7 +298,7 @@ def _write_summary(session: Session, patrol: Patrol) -> None:
     """Write the track summary with one plain UPDATE, and tell the ORM it is saved: its flush of the same row
     (unit of work, change history, JSON types) cost ~1.5 ms of every batch."""
     values = [json.dumps(getattr(patrol, c)) if c in _JSON_COLUMNS else getattr(patrol, c) for c in _SUMMARY_COLUMNS]
-    execute_plain(session, _SUMMARY_UPDATE, (*values, patrol.id))
+    defer_plain(session, _SUMMARY_UPDATE, (*values, patrol.id))
     for column in _SUMMARY_COLUMNS:
         set_committed_value(patrol, column, getattr(patrol, column))
 
