@@ -218,14 +218,18 @@ def _forget_on_rollback(session: Session, transaction) -> None:
 _deferred: WeakKeyDictionary = WeakKeyDictionary()  # psycopg connection -> [(sql, params)] not yet sent
 
 
-def defer_plain(session: Session, sql: str, params: tuple = ()) -> None:
+def defer_plain(session: Session, sql: str, params: tuple = (), rows: list | None = None) -> None:
     """Run a plain SQL write whose result is not needed now: on PostgreSQL, with the connection's next round
-    trip; on SQLite (no round trips) at once."""
+    trip; on SQLite (no round trips) at once. `rows`, if given, receives the statement's rows (a RETURNING
+    clause's) once it has run."""
     connection = session.connection()
     if connection.dialect.name != "postgresql":
-        execute_plain(session, sql, params)
+        if rows is None:
+            execute_plain(session, sql, params)
+        else:
+            rows.extend(fetch_plain(session, sql, params))
         return
-    _deferred.setdefault(connection.connection.driver_connection, []).append((sql.replace("?", "%s"), params))
+    _deferred.setdefault(connection.connection.driver_connection, []).append((sql.replace("?", "%s"), params, rows))
 
 
 def fetch_plain(session: Session, sql: str, params: tuple = ()) -> list[tuple]:
@@ -263,12 +267,20 @@ def _with_deferred(driver, execute=None) -> None:
         if execute is not None:
             execute()
         return
+    answering = []
     with driver.pipeline():
         with driver.cursor() as cursor:
-            for sql, params in deferred:
-                cursor.execute(sql, params)
+            for sql, params, rows in deferred:
+                if rows is None:
+                    cursor.execute(sql, params)
+                else:  # a cursor of its own, read once the pipeline has synced
+                    answering.append((driver.cursor(binary=True, row_factory=namedtuple_row), rows))
+                    answering[-1][0].execute(sql, params)
         if execute is not None:
             execute()
+    for own_cursor, rows in answering:
+        rows.extend(own_cursor.fetchall())
+        own_cursor.close()
 
 
 def _send_deferred_before(conn, *_args) -> None:

@@ -7,6 +7,7 @@ rewritten, when re-cleaning the tail of a track changes it.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import lz4.block
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from geo.tracks import DROP_REASONS
 
-from ..extensions.database import fetch_plain
+from ..extensions.database import defer_plain, fetch_plain
 from ..models import TrackChunk
 from .fixes import FixColumns
 
@@ -56,9 +57,10 @@ def reason_codes(reasons) -> np.ndarray:
 
 
 def add_chunk(session: Session, patrol_id: int, batch_pk: int, fixes: FixColumns, segment: np.ndarray | None = None,
-              reasons: list | None = None) -> int:
-    """Store fixes in the given order, all kept unless their drop `reasons` are given (None or '' for kept);
-    returns the chunk's id (its fixes' ids are `id << ID_SHIFT | position`)."""
+              reasons: list | None = None) -> Callable[[], int]:
+    """Store fixes in the given order, all kept unless their drop `reasons` are given (None or '' for kept).
+    Returns how to get the chunk's id (its fixes' ids are `id << ID_SHIFT | position`): the insert goes with the
+    connection's next round trip (defer_plain), so the id is known from then on, and surely after commit."""
     records = np.zeros(len(fixes), dtype=FIX_RECORD)
     for name in ("lon", "lat", "accuracy_m", "speed_mps", "heading_deg", "altitude_m", "is_mock"):
         records[name] = getattr(fixes, name)
@@ -67,10 +69,13 @@ def add_chunk(session: Session, patrol_id: int, batch_pk: int, fixes: FixColumns
         records["segment"] = segment
     codes = np.zeros(len(fixes), dtype=np.uint8) if reasons is None else reason_codes(reasons)
     timed = fixes.t_unix_s[~np.isnan(fixes.t_unix_s)]
-    return fetch_plain(session, "INSERT INTO track_chunks (patrol_id, batch_pk, n, t_first, t_last, fixes, reasons) "
-                                "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                       (patrol_id, batch_pk, len(fixes), float(timed.min()) if timed.size else None,
-                        float(timed.max()) if timed.size else None, _compress(records.tobytes()), codes.tobytes()))[0][0]
+    inserted: list = []
+    defer_plain(session, "INSERT INTO track_chunks (patrol_id, batch_pk, n, t_first, t_last, fixes, reasons) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (patrol_id, batch_pk, len(fixes), float(timed.min()) if timed.size else None,
+                 float(timed.max()) if timed.size else None, _compress(records.tobytes()), codes.tobytes()),
+                rows=inserted)
+    return lambda: inserted[0][0]
 
 
 def load(session: Session, patrol_id: int, t_last_from: float | None = None) -> StoredFixes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import date, datetime, timedelta, UTC
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -156,9 +157,7 @@ def append_fixes(session: Session, patrol: Patrol, batch_pk: int, fixes: FixColu
     _apply_summary_delta(patrol, window, before, after, tail.ids.size)
     patrol.tail_from_t = _next_anchor_t(window.t, after.kept, float(window.t[0]))
     _write_summary(session, patrol)
-    window = window._replace(ids=np.concatenate([
-        tail.ids, (np.int64(chunk_id) << fix_store.ID_SHIFT) + np.arange(len(fixes), dtype=np.int64)]))
-    _remember_tail(session, patrol, window, after)
+    _remember_tail(session, patrol, window, after, chunk_id)
     if np.any(tail.kept & ~after.kept[:tail.ids.size]):  # a line already counted is gone: recount the days
         rebuild_coverage(session, patrol)
     else:
@@ -222,16 +221,23 @@ def _tail_key(patrol: Patrol) -> tuple:
     return patrol.id, patrol.created_at  # with its creation time: a database restored under the same URL differs
 
 
-def _remember_tail(session: Session, patrol: Patrol, window: Fixes, after) -> None:
+def _remember_tail(session: Session, patrol: Patrol, window: Fixes, after, chunk_id: Callable[[], int]) -> None:
     """Keep what _load_tail would read once this transaction commits: the window's fixes from the new anchor
-    on, with their decisions (the window is in time order and holds every stored fix from the old anchor on)."""
+    on, with their decisions (the window is in time order and holds every stored fix from the old anchor on;
+    its new fixes, stored as chunk `chunk_id()`, get their ids then)."""
     at = np.flatnonzero(window.t >= patrol.tail_from_t)
     if at.size == 0 or at.size > TAIL_ROWS or not after.kept[at[0]]:
         return  # the next batch takes the reading path, whose rules cover these cases
-    reasons = after.drop_reason[at].tolist()
-    _tails.put_after_commit(session, _tail_key(patrol), patrol.version, Fixes(
-        window.ids[at], window.t[at], window.lon[at], window.lat[at], window.accuracy_m[at], window.is_mock[at],
-        after.kept[at], [r or None for r in reasons], window.batch_pk[at], window.segment[at]))
+    reasons = [r or None for r in after.drop_reason[at].tolist()]
+    new = window.ids < 0
+
+    def tail() -> Fixes:
+        ids = window.ids.copy()
+        ids[new] = (np.int64(chunk_id()) << fix_store.ID_SHIFT) + np.arange(np.count_nonzero(new), dtype=np.int64)
+        return Fixes(ids[at], window.t[at], window.lon[at], window.lat[at], window.accuracy_m[at],
+                     window.is_mock[at], after.kept[at], reasons, window.batch_pk[at], window.segment[at])
+
+    _tails.put_after_commit(session, _tail_key(patrol), patrol.version, tail)
 
 
 def _in_time_order(stored: fix_store.StoredFixes) -> fix_store.StoredFixes:

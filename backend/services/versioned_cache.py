@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 from sqlalchemy.orm import Session
@@ -34,12 +34,14 @@ class VersionedCache(Generic[V]):
             self._entries.move_to_end(full_key)
             return entry[1]
 
-    def put_after_commit(self, session: Session, key: Hashable, version: int, value: V) -> None:
+    def put_after_commit(self, session: Session, key: Hashable, version: int, value: Callable[[], V]) -> None:
+        """Store `value()` once the session's transaction has committed."""
         full_key = (str(session.get_bind().url), key)
 
         def put() -> None:
+            made = value()
             with self._lock:
-                self._entries[full_key] = (version, value)
+                self._entries[full_key] = (version, made)
                 self._entries.move_to_end(full_key)
                 while len(self._entries) > self._max_entries:
                     self._entries.popitem(last=False)

@@ -32,19 +32,19 @@ def test_a_value_is_read_only_at_the_version_it_was_committed_under(app):
     with app.app_context():
         session = get_session()
         session.execute(text("SELECT 1"))
-        cache.put_after_commit(session, "patrol-1", 4, "tail at version 4")
+        cache.put_after_commit(session, "patrol-1", 4, lambda: "tail at version 4")
         assert cache.get(session, "patrol-1", 4) is None  # not committed yet
         session.commit()
         assert cache.get(session, "patrol-1", 4) == "tail at version 4"
         assert cache.get(session, "patrol-1", 5) is None  # the row moved on elsewhere
 
         session.execute(text("SELECT 1"))
-        cache.put_after_commit(session, "patrol-1", 5, "never committed")
+        cache.put_after_commit(session, "patrol-1", 5, lambda: "never committed")
         session.rollback()
         assert cache.get(session, "patrol-1", 5) is None
 
         for key in ("patrol-2", "patrol-3"):  # the oldest entry makes room
             session.execute(text("SELECT 1"))
-            cache.put_after_commit(session, key, 1, key)
+            cache.put_after_commit(session, key, 1, lambda key=key: key)
             session.commit()
         assert cache.get(session, "patrol-1", 4) is None and cache.get(session, "patrol-3", 1) == "patrol-3"
