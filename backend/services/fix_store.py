@@ -53,6 +53,12 @@ class StoredFixes:
 
 
 def reason_codes(reasons) -> np.ndarray:
+    """Decision bytes of drop reasons given as a list (None or '' for kept) or as a string array."""
+    if isinstance(reasons, np.ndarray) and reasons.dtype.kind == "U":  # the cleaner's own: compare column-wise
+        codes = np.zeros(reasons.size, dtype=np.uint8)
+        for code, reason in enumerate(REASONS[1:], start=1):
+            codes[reasons == reason] = code
+        return codes
     return np.fromiter((_CODE[r] for r in reasons), dtype=np.uint8, count=len(reasons))
 
 

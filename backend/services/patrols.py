@@ -151,7 +151,7 @@ def append_fixes(session: Session, patrol: Patrol, batch_pk: int, fixes: FixColu
     # Decide first, then store the new fixes with their decisions: one row, no read-back, no update.
     window = _concat(tail, fixes, np.full(len(fixes), -1), batch_pk)
     after = _clean(window)
-    new_reasons = [r or None for r in after.drop_reason[tail.ids.size:].tolist()]
+    new_reasons = after.drop_reason[tail.ids.size:]
     chunk_id = fix_store.add_chunk(session, patrol.id, batch_pk, fixes, reasons=new_reasons)
     _store_decisions(session, _head(window, tail.ids.size), _head_clean(after, tail.ids.size))
     _apply_summary_delta(patrol, window, before, after, tail.ids.size)
@@ -163,7 +163,8 @@ def append_fixes(session: Session, patrol: Patrol, batch_pk: int, fixes: FixColu
     else:
         k = after.kept_index
         coverage.add_kept_fixes(session, patrol, window.t[k], window.lon[k], window.lat[k], after.breaks_before)
-    return {r: new_reasons.count(r) for r in set(new_reasons) if r}
+    reasons, counts = np.unique(new_reasons[new_reasons != ""], return_counts=True)
+    return dict(zip(reasons.tolist(), counts.tolist(), strict=True))
 
 
 def _head(fixes: Fixes, n: int) -> Fixes:
@@ -268,7 +269,7 @@ def _concat(tail: Fixes, fixes: FixColumns, new_ids, batch_pk: int) -> Fixes:
 
 def _store_decisions(session: Session, fixes: Fixes, clean) -> None:
     """Rewrite the decisions of the stored fixes whose decision changed."""
-    now = fix_store.reason_codes(np.asarray(clean.drop_reason).tolist())
+    now = fix_store.reason_codes(np.asarray(clean.drop_reason))
     changed = np.flatnonzero(now != fix_store.reason_codes(fixes.drop_reason))
     fix_store.set_decisions(session, fixes.ids[changed], now[changed])
 
