@@ -62,8 +62,9 @@ def test_cells_and_their_grids_are_found_for_points():
     assert index.covered_cells(mask).tolist() == [1, 0]
 
 
+@pytest.mark.parametrize("window", [None, (0.3, 0.35), (0.0, 0.02), (0.98, 1.0), (0.5, 0.5001)])
 @pytest.mark.parametrize("density", [0.0, 0.001, 0.5, 1.0])
-def test_covered_cells_counts_each_grid_exactly_at_any_density(density):
+def test_covered_cells_counts_each_grid_exactly_at_any_density(density, window):
     """Summing the raster's pieces between grid-row edges agrees with a plain per-grid sum, where grids overlap,
     are missing, or are round (rows of every length)."""
     from shapely.geometry import Point, box
@@ -74,6 +75,29 @@ def test_covered_cells_counts_each_grid_exactly_at_any_density(density):
              Point(115.51, 38.005).buffer(0.003), Point(115.5, 38.01).buffer(0.002)]  # round, over the others
     index = grid_cell_index(spec, grids)
     mask = np.random.default_rng(4).random(spec.cell_count) < density
+    if window is not None:  # a batch's lines: set cells only in a stretch of the raster (or at its very ends)
+        start, stop = (int(f * spec.cell_count) for f in window)
+        mask[:start] = mask[stop:] = False
     expected = [int(mask[index.cell_ids[index.offsets[g]:index.offsets[g + 1]]].sum()) for g in range(len(grids))]
     assert index.covered_cells(mask).tolist() == expected
     assert index.covered_ratio(mask)[2] == 0.0
+
+
+def test_covered_cells_counts_a_single_cell_at_the_edges_of_grid_rows():
+    """One set cell, at the first or the last cell of a grid's row (where the raster's pieces are cut), counts for
+    every grid holding it and for no other."""
+    from shapely.geometry import Point, box
+
+    spec = raster_spec_for_bounds((115.5, 38.0, 115.52, 38.01))
+    grids = [box(115.5, 38.0, 115.51, 38.01), box(115.505, 38.0, 115.52, 38.005), Point(115.51, 38.005).buffer(0.003)]
+    index = grid_cell_index(spec, grids)
+    holders = {}
+    for g in range(len(grids)):
+        for cell in index.cell_ids[index.offsets[g]:index.offsets[g + 1]].tolist():
+            holders.setdefault(cell, set()).add(g)
+    row_edges = [c for c in holders if c - 1 not in holders or c + 1 not in holders]
+    assert len(row_edges) > 50
+    for cell in row_edges:
+        mask = np.zeros(spec.cell_count, dtype=bool)
+        mask[cell] = True
+        assert index.covered_cells(mask).tolist() == [int(g in holders[cell]) for g in range(len(grids))], cell
