@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import logging
 
+import psycopg
 from flask import Flask, jsonify
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
+from .extensions.database import sqlite_dbapi_module
 from .i18n import message
 
 log = logging.getLogger(__name__)
@@ -89,10 +91,13 @@ def register_error_handlers(app: Flask) -> None:
         code = _HTTP_CODES.get(status, "bad_request" if status < 500 else "internal_error")
         return jsonify(error_body(code, message(code))), status
 
-    @app.errorhandler(IntegrityError)
-    def _integrity_error(exc: IntegrityError):
-        log.info("integrity error: %s", exc.orig)
+    def _integrity_error(exc: Exception):
+        log.info("integrity error: %s", getattr(exc, "orig", exc))
         return jsonify(error_body("conflict", message("conflict"))), 409
+
+    # SQLAlchemy's, and the drivers' own from the plain SQL of the hot paths (extensions.database).
+    for integrity_error in (IntegrityError, psycopg.IntegrityError, sqlite_dbapi_module().IntegrityError):
+        app.register_error_handler(integrity_error, _integrity_error)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -289,13 +289,26 @@ def _send_deferred_before(conn, *_args) -> None:
         _with_deferred(conn.connection.driver_connection)
 
 
+def _send_deferred_with_commit(conn) -> None:
+    """At commit: the deferred writes and the COMMIT itself in one round trip. SQLAlchemy's own commit, which
+    follows this event, then finds the transaction closed and sends nothing."""
+    driver = conn.connection.driver_connection
+    if driver in _deferred:
+        try:
+            _with_deferred(driver, driver.commit)
+        except BaseException:
+            # SQLAlchemy counts the transaction as over either way: end it here, as a failed COMMIT would have.
+            driver.rollback()
+            raise
+
+
 def _drop_deferred(conn, *_args) -> None:
     _deferred.pop(conn.connection.driver_connection, None)
 
 
 def _watch_deferred(engine: Engine) -> None:
     event.listen(engine, "before_cursor_execute", _send_deferred_before)
-    event.listen(engine, "commit", _send_deferred_before)
+    event.listen(engine, "commit", _send_deferred_with_commit)
     event.listen(engine, "rollback", _drop_deferred)
     # A connection going back to the pool unfinished (an error before commit) takes nothing to its next user.
     event.listen(engine.pool, "reset", lambda dbapi_conn, *_args: _deferred.pop(dbapi_conn, None))

@@ -59,3 +59,27 @@ def test_a_rollback_or_an_unfinished_request_drops_deferred_writes(app):
         session.execute(text("SELECT 1"))
         session.commit()
         assert _answer(session, batch_pk) == "{}"
+
+
+def test_a_conflict_in_plain_sql_is_a_409_even_when_it_surfaces_at_commit(app):
+    # The drivers' own integrity errors (plain SQL, deferred writes sent with the commit) read as SQLAlchemy's do.
+    from backend.extensions.database import execute_plain
+
+    copy_officer1 = ("INSERT INTO users (username, display_name, password_hash, active, password_changed_at, version, "
+                     "created_at, updated_at) SELECT username, display_name, password_hash, active, "
+                     "password_changed_at, version, created_at, updated_at FROM users WHERE username = 'officer1'")
+
+    @app.post("/test-only/copy-officer1/<how>")
+    def copy_officer1_route(how):
+        session = get_session()
+        (execute_plain if how == "now" else defer_plain)(session, copy_officer1)
+        session.commit()
+        return {}
+
+    client = app.test_client()
+    for how in ("now", "deferred"):
+        response = client.post(f"/test-only/copy-officer1/{how}")
+        assert response.status_code == 409, (how, response.get_json())
+        assert response.get_json()["code"] == "conflict"
+    with app.app_context():
+        assert get_session().scalar(text("SELECT count(*) FROM users WHERE username = 'officer1'")) == 1
