@@ -40,6 +40,8 @@ DEFAULT_CELL_SIZE_M = 10.0
 # keeps the outermost disks) and fails the 0.5 pp target; 4 phases left a +0.13 pp mean bias, 8 phases (0.9 m
 # at most) +0.002 pp for 10% more time (bench/coverage_township_day.py).
 _PHASES = 8
+# How far past the raster's lon/lat box the fitted projection reaches (geo.fitted_transform); ~30 km.
+_FIT_MARGIN_DEG = 0.3
 # Bounds the (samples x disk cells) index block built at once: ~2^21 int64 = 16 MB.
 _STAMP_BLOCK = 1 << 21
 # A kept segment is never this long in a township; past it the input is not a cleaned track.
@@ -93,8 +95,13 @@ class RasterSpec:
         lon, lat = to_lonlat.transform(
             np.concatenate([x0 + edge * (x1 - x0), np.full(33, x1), x1 - edge * (x1 - x0), np.full(33, x0)]),
             np.concatenate([np.full(33, y0), y0 + edge * (y1 - y0), np.full(33, y1), y1 - edge * (y1 - y0)]))
-        return fit_transform(self.from_lonlat, (float(np.min(lon)), float(np.min(lat)), float(np.max(lon)),
-                                                float(np.max(lat))))
+        # The box is widened well past the raster: fixes a little off it (a patrol along the town's edge) then
+        # skip PROJ too, whose first use in each server thread costs ~25 ms to set up.
+        margin = _FIT_MARGIN_DEG
+        return fit_transform(self.from_lonlat, (max(float(np.min(lon)) - margin, -180.0),
+                                                max(float(np.min(lat)) - margin, -89.0),
+                                                min(float(np.max(lon)) + margin, 180.0),
+                                                min(float(np.max(lat)) + margin, 89.0)))
 
     def phase_disks(self, radius_m: float) -> _PhaseDisks:
         """The stamping disks for ``radius_m``, built once per spec and radius."""
