@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from geo.tracks import DROP_REASONS
 
-from ..extensions.database import defer_plain, fetch_plain
+from ..extensions.plain_sql import defer_plain, fetch_plain
 from ..models import TrackChunk
 from .fixes import FixColumns
 

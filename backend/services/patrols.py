@@ -18,7 +18,7 @@ from geo.coverage import rasterize_track_coverage
 from geo.tracks import FLAG_FUTURE, FLAG_MOCK, MIN_VALID_T_UNIX_S, TrackRules, clean_track
 
 from ..errors import BadRequest, Conflict, Forbidden, NotFound
-from ..extensions.database import defer_plain, fetch_plain
+from ..extensions.plain_sql import defer_plain, fetch_plain
 from ..i18n import pick
 from ..models import CoverageDay, Patrol, PatrolBatch, PatrolGridVisit, PatrolTask, User
 from ..policies import AreaScope, scoped_patrols

@@ -7,6 +7,7 @@ import io
 import struct
 import zlib
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
@@ -355,8 +356,9 @@ def test_grids_not_visited_for_n_days(client, auth, officer1_track):
               for i, p in enumerate(points[:200])]
     patrol = start_patrol(client, officer, now - timedelta(hours=2), "patrol-recent")
     post_batches(client, officer, patrol["id"], recent, [len(recent)])
-    visited = set(coverage_items(client, officer, day=str((now - timedelta(hours=2)).astimezone(
-        __import__("zoneinfo").ZoneInfo("Asia/Shanghai")).date())))
+    # The local days of the first and the last fix: the track crosses local midnight when run at 16:00-18:20 UTC.
+    days = {datetime.fromisoformat(recent[k]["t"]).astimezone(ZoneInfo("Asia/Shanghai")).date() for k in (0, -1)}
+    visited = set().union(*(coverage_items(client, officer, day=str(day)) for day in days))
     assert visited
     unvisited = client.get("/api/v1/coverage/unvisited?days=3", headers=auth.headers("leader1")).get_json()
     ids = {i["grid_id"] for i in unvisited["items"]}

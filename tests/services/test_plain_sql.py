@@ -4,8 +4,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select, text
 
-from backend.extensions import database
-from backend.extensions.database import defer_plain, fetch_plain, get_db, get_session
+from backend.extensions import plain_sql
+from backend.extensions.database import get_db, get_session
+from backend.extensions.plain_sql import defer_plain, fetch_plain
 from backend.models import PatrolBatch
 
 
@@ -31,13 +32,13 @@ def test_deferred_writes_are_read_back_in_order_and_committed(app):
         defer_plain(session, "UPDATE patrol_batches SET answer = ? WHERE id = ?", ('{"n":1}', batch_pk))
         defer_plain(session, "UPDATE patrol_batches SET answer = ? WHERE id = ?", ('{"n":2}', batch_pk))
         if get_db().kind == "postgis":
-            assert len(database._deferred) == 1  # waiting on the connection, not yet sent
+            assert len(plain_sql._deferred) == 1  # waiting on the connection, not yet sent
         assert fetch_plain(session, "SELECT answer FROM patrol_batches WHERE id = ?", (batch_pk,))[0][0] == '{"n":2}'
         defer_plain(session, "UPDATE patrol_batches SET answer = ? WHERE id = ?", ('{"n":3}', batch_pk))
         assert _answer(session, batch_pk) == '{"n":3}'  # a statement SQLAlchemy runs sees it too
         defer_plain(session, "UPDATE patrol_batches SET answer = ? WHERE id = ?", ('{"n":4}', batch_pk))
         session.commit()
-        assert not database._deferred
+        assert not plain_sql._deferred
     with app.app_context():
         assert _answer(get_session(), batch_pk) == '{"n":4}'
 
@@ -49,11 +50,11 @@ def test_a_rollback_or_an_unfinished_request_drops_deferred_writes(app):
         session.commit()
         defer_plain(session, "UPDATE patrol_batches SET answer = ? WHERE id = ?", ('{"lost":1}', batch_pk))
         session.rollback()
-        assert not database._deferred
+        assert not plain_sql._deferred
         session.commit()
         defer_plain(session, "UPDATE patrol_batches SET answer = ? WHERE id = ?", ('{"lost":2}', batch_pk))
     # The request ended without a commit (an error): its connection goes back to the pool with nothing pending.
-    assert not database._deferred
+    assert not plain_sql._deferred
     with app.app_context():
         session = get_session()
         session.execute(text("SELECT 1"))
@@ -63,7 +64,7 @@ def test_a_rollback_or_an_unfinished_request_drops_deferred_writes(app):
 
 def test_a_conflict_in_plain_sql_is_a_409_even_when_it_surfaces_at_commit(app):
     # The drivers' own integrity errors (plain SQL, deferred writes sent with the commit) read as SQLAlchemy's do.
-    from backend.extensions.database import execute_plain
+    from backend.extensions.plain_sql import execute_plain
 
     copy_officer1 = ("INSERT INTO users (username, display_name, password_hash, active, password_changed_at, version, "
                      "created_at, updated_at) SELECT username, display_name, password_hash, active, "
