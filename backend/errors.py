@@ -95,7 +95,7 @@ def register_error_handlers(app: Flask) -> None:
         log.info("integrity error: %s", getattr(exc, "orig", exc))
         return jsonify(error_body("conflict", message("conflict"))), 409
 
-    # SQLAlchemy's, and the drivers' own from the plain SQL of the hot paths (extensions.database).
+    # SQLAlchemy's, and the drivers' own from the plain SQL of the hot paths (extensions.plain_sql).
     for integrity_error in (IntegrityError, psycopg.IntegrityError, sqlite_dbapi_module().IntegrityError):
         app.register_error_handler(integrity_error, _integrity_error)
 

@@ -87,14 +87,11 @@ class RasterSpec:
     @cached_property
     def fitted_from_lonlat(self) -> FittedTransform:
         """``from_lonlat`` as a polynomial fitted over the raster's lon/lat box (geo.fitted_transform): the same
-        metres within 0.01 mm at a twentieth of the cost; PROJ for points off the raster."""
+        metres within 0.01 mm at a twentieth of the cost; PROJ for points more than _FIT_MARGIN_DEG off it."""
         to_lonlat = Transformer.from_crs(self.crs, WGS84_LONLAT, always_xy=True)
-        edge = np.linspace(0.0, 1.0, 33)
         x0, y0 = self.origin_x_m, self.origin_y_m
-        x1, y1 = x0 + self.width * self.cell_size_m, y0 + self.height * self.cell_size_m
-        lon, lat = to_lonlat.transform(
-            np.concatenate([x0 + edge * (x1 - x0), np.full(33, x1), x1 - edge * (x1 - x0), np.full(33, x0)]),
-            np.concatenate([np.full(33, y0), y0 + edge * (y1 - y0), np.full(33, y1), y1 - edge * (y1 - y0)]))
+        lon, lat = to_lonlat.transform(*_box_outline(x0, y0, x0 + self.width * self.cell_size_m,
+                                                     y0 + self.height * self.cell_size_m))
         # The box is widened well past the raster: fixes a little off it (a patrol along the town's edge) then
         # skip PROJ too, whose first use in each server thread costs ~25 ms to set up.
         margin = _FIT_MARGIN_DEG
@@ -126,6 +123,15 @@ def _stamp_margin_cells(cell_size_m: float, radius_m: float) -> int:
     return math.ceil(radius_m / cell_size_m) + 1
 
 
+def _box_outline(x0: float, y0: float, x1: float, y1: float, per_edge: int = 33
+                 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Points along a box's four edges: a box's edges bulge when projected, so its corners alone do not bound it."""
+    edge = np.linspace(0.0, 1.0, per_edge)
+    x = np.concatenate([x0 + edge * (x1 - x0), np.full(per_edge, x1), x1 - edge * (x1 - x0), np.full(per_edge, x0)])
+    y = np.concatenate([np.full(per_edge, y0), y0 + edge * (y1 - y0), np.full(per_edge, y1), y1 - edge * (y1 - y0)])
+    return x, y
+
+
 def raster_spec_for_bounds(
     bounds_lonlat_wgs84: tuple[float, float, float, float],
     radius_m: float = DEFAULT_RADIUS_M,
@@ -151,13 +157,7 @@ def raster_spec_for_bounds(
     centre = centre_lonlat or ((min_lon + max_lon) / 2.0, (min_lat + max_lat) / 2.0)
     crs = local_equidistant_crs(*centre)
     to_m = Transformer.from_crs(WGS84_LONLAT, crs, always_xy=True)
-    # The box edges bulge in the projection; densify them so the projected corners bound the town.
-    edge = np.linspace(0.0, 1.0, 33)
-    lon = np.concatenate([min_lon + edge * (max_lon - min_lon), np.full(33, max_lon),
-                          max_lon - edge * (max_lon - min_lon), np.full(33, min_lon)])
-    lat = np.concatenate([np.full(33, min_lat), min_lat + edge * (max_lat - min_lat),
-                          np.full(33, max_lat), max_lat - edge * (max_lat - min_lat)])
-    x_m, y_m = to_m.transform(lon, lat)
+    x_m, y_m = to_m.transform(*_box_outline(min_lon, min_lat, max_lon, max_lat))
     pad_m = radius_m + (_stamp_margin_cells(cell_size_m, radius_m) + 1) * cell_size_m + margin_m
     origin_x_m = math.floor((x_m.min() - pad_m) / cell_size_m) * cell_size_m
     origin_y_m = math.floor((y_m.min() - pad_m) / cell_size_m) * cell_size_m

@@ -249,9 +249,10 @@ def _merge_day(session: Session, raster: TownRaster, patrol: Patrol, day: date, 
         lost = [scope for scope in missing if scope not in created]
         if lost:
             rows |= _day_rows(session, day, lost)
-    updates = [merged_values(scope[0], rows[scope]) | {"id": rows[scope].id} for scope in scopes if scope in rows]
-    for u in updates:
-        defer_plain(session, _DAY_UPDATE, tuple(u[c] for c in (*_DAY_UPDATE_COLUMNS, "id")))
+    for scope in scopes:
+        if scope in rows:
+            values = merged_values(scope[0], rows[scope])
+            defer_plain(session, _DAY_UPDATE, (*(values[c] for c in _DAY_UPDATE_COLUMNS), rows[scope].id))
 
 
 _DAY_UPDATE_COLUMNS = ("col0", "row0", "width", "height", "cells", "visits", "updated_at")

@@ -47,7 +47,3 @@ class VersionedCache(Generic[V]):
                     self._entries.popitem(last=False)
 
         on_commit(session, put)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
