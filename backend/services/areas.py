@@ -18,8 +18,11 @@ from ..models import Area, User
 from ..policies import AreaScope, require_visible_area, scoped_areas
 from . import audit
 
-# Which kind of parent each kind hangs under (a village hangs under its town).
-PARENT_KIND = {"county": None, "town": "county", "zone": "town", "grid": "zone", "village": "town"}
+# Which kinds of parent each kind may hang under. A grid sits in a zone (片区), or directly under its town or street
+# office (乡镇/街道) where the town has no zones; a village hangs under its town.
+PARENT_KINDS: dict[str, tuple[str, ...] | None] = {
+    "county": None, "town": ("county",), "zone": ("town",), "grid": ("zone", "town"), "village": ("town",),
+}
 NAME_KEYS = ("name", "NAME", "Name", "名称", "name_zh")
 
 _AREA_COLUMNS = (Area.id, Area.kind, Area.name, Area.code, Area.parent_id, Area.area_m2)
@@ -118,7 +121,8 @@ def _check_parent(session: Session, kind: str, parent_id: int | None) -> Area | 
     if parent_id is None:
         return None
     parent = session.get(Area, parent_id)
-    if parent is None or (PARENT_KIND[kind] is not None and parent.kind != PARENT_KIND[kind]):
+    allowed = PARENT_KINDS[kind]
+    if parent is None or (allowed is not None and parent.kind not in allowed):
         raise BadRequest("invalid_parent", details={"fields": {"parent": "invalid"}})
     return parent
 
