@@ -128,7 +128,8 @@ def user() -> None:
 @click.password_option()
 def user_create(username: str, display_name: str, roles: tuple[str, ...], password: str) -> None:
     """Create a user, e.g. the first admin of a production install."""
-    from .errors import AppError
+    from .errors import DomainError
+    from .i18n import error_message
     from .extensions.database import get_session
     from .services.people import create_user
 
@@ -137,8 +138,8 @@ def user_create(username: str, display_name: str, roles: tuple[str, ...], passwo
         try:
             created = create_user(session, None, {"username": username, "display_name": display_name,
                                                    "password": password, "roles": list(roles)})
-        except AppError as exc:
-            raise click.ClickException(exc.message()) from exc
+        except DomainError as exc:
+            raise click.ClickException(error_message(exc)) from exc
         session.commit()
         click.echo(f"user {created.username} created (id {created.id})")
 
@@ -150,7 +151,8 @@ def user_set_password(username: str, password: str) -> None:
     """Set a user's password and revoke their sessions."""
     from sqlalchemy import select
 
-    from .errors import AppError
+    from .errors import DomainError
+    from .i18n import error_message
     from .extensions.database import get_session
     from .models import User
     from .services import audit as audit_service
@@ -163,8 +165,8 @@ def user_set_password(username: str, password: str) -> None:
             raise click.ClickException(f"no user {username}")
         try:
             set_password(session, target, password)
-        except AppError as exc:
-            raise click.ClickException(exc.message()) from exc
+        except DomainError as exc:
+            raise click.ClickException(error_message(exc)) from exc
         audit_service.record(session, "user.password_reset", "user", target.id, actor_username="cli")
         session.commit()
         click.echo(f"password of {username} changed; their sessions were revoked")

@@ -7,7 +7,7 @@ from shapely import from_wkb
 from sqlalchemy import Select, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from .errors import Forbidden, NotFound
+from .errors import NotAllowed, NotFound
 from .models import Area, Department, Squad, User, squad_areas
 
 # Each role's reach in words, kept next to the code that enforces it.
@@ -103,12 +103,12 @@ def require_visible_area(scope: AreaScope, area_id: int) -> None:
 
 def require_area_writer(user: User) -> None:
     if not user.has_role(*AREA_WRITERS):
-        raise Forbidden()
+        raise NotAllowed()
 
 
 def require_admin(user: User) -> None:
     if not user.has_role(*ADMINS):
-        raise Forbidden()
+        raise NotAllowed()
 
 
 # --- users, squads, departments -------------------------------------------------------------------------
@@ -170,7 +170,7 @@ def scoped_patrols(stmt: Select, user: User) -> Select:
 
 def require_patrol_officer(user: User) -> None:
     if not user.has_role("officer"):
-        raise Forbidden()
+        raise NotAllowed()
 
 
 def require_track_importer(actor: User, officer: User) -> None:
@@ -179,14 +179,14 @@ def require_track_importer(actor: User, officer: User) -> None:
         return
     if actor.has_role("squad_leader") and actor.squad_id is not None and actor.squad_id == officer.squad_id:
         return
-    raise Forbidden()
+    raise NotAllowed()
 
 
 def require_task_planner(actor: User, officer: User | None) -> None:
     """Plans (排班) for an officer: admins and commanders for anyone, squad leaders for their own squad."""
     if officer is not None and can_plan_for(actor, officer):
         return
-    raise Forbidden()
+    raise NotAllowed()
 
 
 def can_plan_for(actor: User, officer: User) -> bool:
@@ -209,10 +209,10 @@ def coverage_filters(user: User, squad_id: int | None, officer_id: int | None) -
         return squad_id, officer_id
     if user.has_role("squad_leader") and user.squad_id:
         if squad_id not in (None, user.squad_id):
-            raise Forbidden()
+            raise NotAllowed()
         return user.squad_id, officer_id
     if user.has_role("officer"):
         if officer_id not in (None, user.id):
-            raise Forbidden()
+            raise NotAllowed()
         return None, user.id
-    raise Forbidden()
+    raise NotAllowed()

@@ -17,9 +17,8 @@ from geo.gpx import GpxError, parse_gpx
 from geo.coverage import rasterize_track_coverage
 from geo.tracks import FLAG_FUTURE, FLAG_MOCK, MIN_VALID_T_UNIX_S, TrackRules, clean_track
 
-from ..errors import BadRequest, Conflict, Forbidden, NotFound
+from ..errors import Conflict, InvalidInput, NotAllowed, NotFound, Text
 from ..extensions.plain_sql import defer_plain, fetch_plain
-from ..i18n import pick
 from ..models import CoverageDay, Patrol, PatrolBatch, PatrolGridVisit, PatrolTask, User
 from ..policies import AreaScope, scoped_patrols
 from . import audit, coverage, fix_store
@@ -46,7 +45,7 @@ def start_patrol(session: Session, officer: User, scope: AreaScope, data: dict, 
     grid_ids = sorted(set(task.grid_ids if task else data.get("grid_ids") or []))
     hidden = [g for g in grid_ids if not scope.allows(g)]
     if hidden:
-        raise BadRequest("validation_error", details={"fields": {"grid_ids": {"unknown": hidden}}})
+        raise InvalidInput("validation_error", details={"fields": {"grid_ids": {"unknown": hidden}}})
     patrol = Patrol(client_id=data["client_id"], officer_id=officer.id, squad_id=officer.squad_id,
                     started_at=data["started_at"], grid_ids=grid_ids, task_id=task.id if task else None,
                     shift_ends_at=task.ends_at if task else None)
@@ -63,9 +62,9 @@ def _own_task(session: Session, officer: User, task_id: int | None, started_at: 
         return None
     task = session.get(PatrolTask, task_id)
     if task is None or task.officer_id != officer.id:
-        raise BadRequest("task_not_yours", details={"fields": {"task_id": task_id}})
+        raise InvalidInput("task_not_yours", details={"fields": {"task_id": task_id}})
     if started_at >= task.ends_at:
-        raise BadRequest("task_over", details={"fields": {"task_id": task_id}})
+        raise InvalidInput("task_over", details={"fields": {"task_id": task_id}})
     return task
 
 
@@ -90,7 +89,7 @@ def add_points(session: Session, user: User, patrol: Patrol, batch_id: str, poin
     from visible_patrol(for_update=True) (PostgreSQL locks its row; SQLite's BEGIN IMMEDIATE serialises writers).
     """
     if patrol.officer_id != user.id:
-        raise Forbidden()
+        raise NotAllowed()
     fixes = parse_fixes(points)
     body_hash = fixes.content_hash()
     # Claim the batch id (one statement; a retry finds it taken and gets the first answer again).
@@ -432,7 +431,7 @@ def rebuild_all_coverage(session: Session) -> tuple[int, int]:
 
 def end_patrol(session: Session, user: User, patrol: Patrol, ended_at: datetime, client_addr: str | None) -> Patrol:
     if patrol.officer_id != user.id:
-        raise Forbidden()
+        raise NotAllowed()
     if patrol.ended_at is None:  # ending twice (a retry) keeps the first end
         patrol.ended_at = max(ended_at, patrol.started_at)
         patrol.version += 1
@@ -475,7 +474,7 @@ def import_gpx(session: Session, actor: User, officer: User, raw: bytes, filenam
     try:
         gpx = parse_gpx(raw)
     except GpxError as exc:
-        raise BadRequest(exc.code, text=pick(exc.message_zh, exc.message_en)) from exc
+        raise InvalidInput(exc.code, text=Text(exc.message_zh, exc.message_en)) from exc
     file_hash = hashlib.sha256(raw).hexdigest()
     client_id = f"{GPX_PREFIX}{file_hash[:40]}"
     existing = session.scalar(select(Patrol).where(Patrol.client_id == client_id))

@@ -7,7 +7,7 @@ import marshmallow as ma
 from sqlalchemy import select
 
 from ...context import current_user
-from ...errors import Forbidden
+from ...errors import NotAllowed
 from ...extensions.api import Blueprint, Schema, page_of
 from ...extensions.database import get_session
 from ...models import AuditEntry
@@ -43,7 +43,7 @@ class AuditEntrySchema(Schema):
 def list_audit(query, pagination_parameters):
     """Newest first."""
     if not sees_everything(current_user()):
-        raise Forbidden()
+        raise NotAllowed()
     session = get_session()
     stmt = select(AuditEntry)
     for key, column in (("entity", AuditEntry.entity), ("entity_id", AuditEntry.entity_id),

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from ...context import client_addr, current_user
 from ...extensions.api import Blueprint, page_of
 from ...extensions.database import get_session
-from ...errors import BadRequest
+from ...errors import InvalidInput
 from ...models import Patrol, User
 from ...policies import area_scope, require_patrol_officer, require_track_importer, scoped_patrols
 from ...services import patrols
@@ -60,7 +60,7 @@ def import_gpx(form, files):
     session, actor = get_session(), current_user()
     upload = request.files.get("file")
     if upload is None:
-        raise BadRequest("file_required", details={"fields": {"file": "required"}})
+        raise InvalidInput("file_required", details={"fields": {"file": "required"}})
     officer = _officer(session, form["officer"])
     require_track_importer(actor, officer)
     _, answer, created = patrols.import_gpx(session, actor, officer, upload.read(), upload.filename, client_addr())
@@ -72,7 +72,7 @@ def _officer(session, ref: str) -> User:
     column = User.id if ref.isdigit() else User.username
     officer = session.scalar(select(User).where(column == (int(ref) if ref.isdigit() else ref)))
     if officer is None or not officer.has_role("officer"):
-        raise BadRequest("validation_error", details={"fields": {"officer": "not_an_officer"}})
+        raise InvalidInput("validation_error", details={"fields": {"officer": "not_an_officer"}})
     return officer
 
 
