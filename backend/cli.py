@@ -86,7 +86,7 @@ def audit() -> None:
 def audit_verify() -> None:
     """Check the hash chain of the audit log; name the first broken row."""
     from .extensions.database import get_session
-    from .services.audit import verify_chain
+    from .services.core.audit import verify_chain
 
     with _app_context(_settings()):
         report = verify_chain(get_session())
@@ -107,7 +107,7 @@ def coverage() -> None:
 def coverage_rebuild() -> None:
     """Recount all coverage from the stored fixes (after restoring a backup of the fixes alone, or changing grids)."""
     from .extensions.database import get_session
-    from .services.patrols import rebuild_all_coverage
+    from .services.patrol.recount import rebuild_all_coverage
 
     with _app_context(_settings()):
         session = get_session()
@@ -131,7 +131,7 @@ def user_create(username: str, display_name: str, roles: tuple[str, ...], passwo
     from .errors import DomainError
     from .i18n import error_message
     from .extensions.database import get_session
-    from .services.people import create_user
+    from .services.core.people import create_user
 
     with _app_context(_settings()):
         session = get_session()
@@ -155,8 +155,8 @@ def user_set_password(username: str, password: str) -> None:
     from .i18n import error_message
     from .extensions.database import get_session
     from .models import User
-    from .services import audit as audit_service
-    from .services.auth import set_password
+    from .services.core import audit as audit_service
+    from .services.core.auth import set_password
 
     with _app_context(_settings()):
         session = get_session()

@@ -14,7 +14,7 @@ def _warm_up() -> None:
     from sqlalchemy import inspect
 
     from .extensions.database import get_db, get_session
-    from .services.coverage import town_raster
+    from .services.patrol.coverage import town_raster
 
     with app.app_context():
         if not inspect(get_db().engine).has_table("coverage_lattice"):

@@ -31,7 +31,7 @@ class Patrol(Base):
     dropped: Mapped[dict] = mapped_column(JSON, default=dict)
     gaps: Mapped[list] = mapped_column(JSON, default=list)
     flags: Mapped[dict] = mapped_column(JSON, default=dict)
-    # Time of the kept fix the next batch's re-cleaning starts from (services.patrols.TAIL_KEPT).
+    # Time of the kept fix the next batch's re-cleaning starts from (services.patrol.track.TAIL_KEPT).
     tail_from_t: Mapped[float | None] = mapped_column(Float)
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -50,7 +50,7 @@ class PatrolBatch(Base):
 
 
 class TrackChunk(Base):
-    """The raw fixes of one batch (or one imported file), kept together as column arrays (services.fix_store):
+    """The raw fixes of one batch (or one imported file), kept together as column arrays (services.patrol.fix_store):
     every fix as received, with whether the cleaner kept it and why not. One row a batch instead of one a fix:
     storing 2,000 rows cost PostgreSQL 10-14 ms of COPY and index upkeep, one row costs well under 1 ms, and a
     patrol's track is read back in a few rows."""

@@ -45,7 +45,7 @@ def _area_count(client, headers) -> int:
 def empty_admin(empty_app) -> Auth:
     """An administrator in the empty database (the first admin of a fresh install is created from the CLI)."""
     from backend.extensions.database import get_session
-    from backend.services.people import create_user
+    from backend.services.core.people import create_user
 
     with empty_app.app_context():
         session = get_session()

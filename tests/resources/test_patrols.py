@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from backend.extensions.database import get_session
 from backend.models import PatrolBatch, TrackChunk
-from backend.services import fix_store
+from backend.services.patrol import fix_store
 from geo.gpx import parse_gpx
 
 START = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)

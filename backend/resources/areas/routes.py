@@ -9,7 +9,8 @@ from ...extensions.api import Blueprint
 from ...extensions.database import get_session
 from ...extensions.http_errors import localized
 from ...policies import area_scope, require_area_writer
-from ...services import areas, coverage
+from ...services.core import areas
+from ...services.patrol import coverage
 from .schemas import (
     AreaQuerySchema,
     ImportFileSchema,

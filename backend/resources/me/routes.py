@@ -11,7 +11,7 @@ from ...extensions.database import get_session
 from ...models import Area
 from ...policies import area_scope, scoped_areas
 from ...security import verify_password
-from ...services import audit, auth
+from ...services.core import audit, auth
 from ..users.schemas import UserSchema
 
 blp = Blueprint("me", __name__, url_prefix="/api/v1/me", description="The signed-in user")

@@ -17,7 +17,7 @@ class PatrolStartSchema(Schema):
 
 
 class FixSchema(Schema):
-    """One fix as documented; batches are checked by services.fixes.parse_fixes with these same rules."""
+    """One fix as documented; batches are checked by services.patrol.fixes.parse_fixes with these same rules."""
 
     t = ma.fields.AwareDateTime(required=True)
     lon = ma.fields.Float(required=True, allow_nan=False, validate=ma.validate.Range(-180, 180))
@@ -30,7 +30,7 @@ class FixSchema(Schema):
 
 
 class FixList(ma.fields.List):
-    """A list of fixes, documented as FixSchema items but checked column-wise by services.fixes (marshmallow
+    """A list of fixes, documented as FixSchema items but checked column-wise by services.patrol.fixes (marshmallow
     per item cost 140 ms for 2,000 fixes)."""
 
     def __init__(self, **kwargs):

@@ -15,7 +15,7 @@ from operator import attrgetter, itemgetter
 
 import numpy as np
 
-from ..errors import InvalidInput, Text
+from ...errors import InvalidInput, Text
 
 # field -> (required, low, high); every field is a finite number within [low, high].
 NUMBER_FIELDS = {

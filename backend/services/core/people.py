@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from ..errors import InvalidInput, Conflict, NotFound
-from ..models import Area, Department, RefreshToken, Squad, User, UserRole
-from ..security import check_password_rules, hash_password
+from ...errors import InvalidInput, Conflict, NotFound
+from ...models import Area, Department, RefreshToken, Squad, User, UserRole
+from ...security import check_password_rules, hash_password
 from . import audit
 from .auth import set_password
 

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from geo.projection import geodesic_area_m2
 from geo.validate import GeoInputError, ParsedCollection, parse_boundary_collection
 
-from ..errors import Conflict, InvalidInput, NotFound, Text
-from ..models import Area, User
-from ..policies import AreaScope, require_visible_area, scoped_areas
+from ...errors import Conflict, InvalidInput, NotFound, Text
+from ...models import Area, User
+from ...policies import AreaScope, require_visible_area, scoped_areas
 from . import audit
 
 # Which kinds of parent each kind may hang under. A grid sits in a zone (片区), or directly under its town or street

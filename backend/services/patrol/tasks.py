@@ -7,10 +7,11 @@ from datetime import date, datetime, time, timedelta, UTC
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..errors import InvalidInput, Conflict, NotFound
-from ..models import Patrol, PatrolTask, User
-from ..policies import area_scope, require_task_planner, scoped_tasks
-from . import audit, coverage
+from ...errors import InvalidInput, Conflict, NotFound
+from ...models import Patrol, PatrolTask, User
+from ...policies import area_scope, require_task_planner, scoped_tasks
+from ..core import audit
+from . import coverage
 
 
 def shift_bounds(day: date, shift_start: str, shift_end: str) -> tuple[datetime, datetime]:

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from backend.errors import InvalidInput
-from backend.services.fixes import _parse_reporting, _parse_well_formed, parse_fixes
+from backend.services.patrol.fixes import _parse_reporting, _parse_well_formed, parse_fixes
 
 
 def _fix(i: int, **extra) -> dict:

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta, timezone
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from ..errors import Locked, NotAuthenticated
-from ..models import LoginAttempt, LoginLock, RefreshToken, User
-from ..security import (
+from ...errors import Locked, NotAuthenticated
+from ...models import LoginAttempt, LoginLock, RefreshToken, User
+from ...security import (
     check_password_rules,
     hash_password,
     hash_refresh_token,
@@ -19,7 +19,7 @@ from ..security import (
     password_stamp,
     verify_password,
 )
-from ..settings import Settings
+from ...settings import Settings
 from . import audit
 
 SHANGHAI = timezone(timedelta(hours=8))
