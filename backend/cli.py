@@ -117,6 +117,23 @@ def coverage_rebuild() -> None:
 
 
 @main.group()
+def patrols() -> None:
+    """Patrols."""
+
+
+@patrols.command("end-stale")
+def patrols_end_stale() -> None:
+    """End patrols not heard of for PATROL_IDLE_END_S, or whose shift is over (a served app does this every minute;
+    run it from cron where the app runs without gunicorn)."""
+    from .housekeeping import run_once
+
+    from . import create_app
+
+    ended = run_once(create_app(_settings()))
+    click.echo(f"{ended} patrols ended")
+
+
+@main.group()
 def user() -> None:
     """Users."""
 

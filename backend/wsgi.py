@@ -4,9 +4,11 @@ import logging
 
 from . import create_app
 from .extensions.database import start_wal_checkpoints
+from .housekeeping import start_housekeeping
 
 app = create_app()
 start_wal_checkpoints(app.extensions["gridpatrol_db"].engine)
+start_housekeeping(app)
 
 
 def _warm_up() -> None:

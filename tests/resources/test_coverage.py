@@ -53,6 +53,10 @@ def post_batches(client, headers, patrol_id, points, sizes, prefix="batch"):
 
 
 def start_patrol(client, headers, started_at, client_id, **extra):
+    """Start a patrol, ending the officer's previous one first, as the officer does (one runs at a time)."""
+    for running in client.get("/api/v1/patrols?active=true", headers=headers).get_json():
+        ended = client.post(f"/api/v1/patrols/{running['id']}/end", headers=headers, json={})
+        assert ended.status_code == 200
     response = client.post("/api/v1/patrols", headers=headers,
                            json={"client_id": client_id, "started_at": started_at.isoformat(), **extra})
     assert response.status_code == 201, response.get_json()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, UTC
 
-from flask import Response, request
+from flask import Response, current_app, request
 from flask.views import MethodView
 from sqlalchemy import select
 
@@ -14,6 +14,7 @@ from ...errors import InvalidInput
 from ...models import Patrol, User
 from ...policies import area_scope, require_patrol_officer, require_track_importer, scoped_patrols
 from ...services.patrol import exports, intake, positions, recount
+from ...services.patrol.running import PatrolRunning
 from .schemas import (
     BatchAnswerSchema, GpxImportAnswerSchema, PatrolCoverageSchema, PositionsQuerySchema, PositionsSchema,
     TrackQuerySchema, GpxImportFileSchema, GpxImportFormSchema, PatrolEndSchema, PatrolQuerySchema, PatrolSchema, PatrolStartSchema, PointsBatchSchema,
@@ -42,10 +43,17 @@ class Patrols(MethodView):
     @blp.response(201, PatrolSchema)
     @blp.alt_response(200, schema=PatrolSchema, description="A retry: the patrol this client id started")
     def post(self, data):
-        """Start a patrol (officers). Idempotent on client_id."""
+        """Start a patrol (officers). Idempotent on client_id. While another patrol of the officer runs (another
+        phone), a new client_id is a 409 `patrol_running` whose details hold that patrol: resume or end it."""
         session, user = get_session(), current_user()
         require_patrol_officer(user)
-        patrol, created = intake.start_patrol(session, user, area_scope(session, user), data, client_addr())
+        try:
+            patrol, created = intake.start_patrol(session, user, area_scope(session, user), data, client_addr(),
+                                                  idle_s=current_app.config["GRIDPATROL"].patrol_idle_end_s)
+        except PatrolRunning as running:
+            session.commit()  # stale patrols it ended on the way stay ended
+            running.details = {"patrol": PatrolSchema().dump(running.patrol)}
+            raise
         session.commit()
         return patrol, 201 if created else 200
 
