@@ -25,7 +25,7 @@ def _check(grid, walks) -> tuple[float, float]:
     index = grid_cell_index(spec, grid.blocks)
     acc = CoverageAccumulator(spec, RADIUS_M)
     parts = []
-    for t, lon, lat in walks:
+    for _t, lon, lat in walks:
         acc.add_track("day", lon, lat)
         parts.append(np.column_stack([lon, lat]))
     got = acc.covered_ratio_by_grid(index)
