@@ -42,7 +42,7 @@ class CoverageLattice(Base):
     __tablename__ = "coverage_lattices"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    region_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), unique=True)
+    region_id: Mapped[int] = mapped_column(unique=True)  # see services.patrol.coverage_regions.region_of
     centre_lon: Mapped[float] = mapped_column(Float)
     centre_lat: Mapped[float] = mapped_column(Float)
     cell_size_m: Mapped[float] = mapped_column(Float)
@@ -68,7 +68,7 @@ class CoveragePatrolDay(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     patrol_id: Mapped[int] = mapped_column(ForeignKey("patrols.id"))
     day: Mapped[date] = mapped_column(Date)
-    region_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
+    region_id: Mapped[int]  # a town's area id, or a tile's negative key (coverage_regions.region_of)
     officer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     squad_id: Mapped[int | None] = mapped_column(ForeignKey("squads.id"))
     col0: Mapped[int]

@@ -34,7 +34,6 @@ def upgrade():
     sa.Column('cell_size_m', sa.Float(), nullable=False),
     sa.Column('radius_m', sa.Float(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['region_id'], ['areas.id'], name=op.f('fk_coverage_lattices_region_id_areas')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_coverage_lattices')),
     sa.UniqueConstraint('region_id', name=op.f('uq_coverage_lattices_region_id'))
     )
@@ -54,7 +53,6 @@ def upgrade():
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['officer_id'], ['users.id'], name=op.f('fk_coverage_patrol_days_officer_id_users')),
     sa.ForeignKeyConstraint(['patrol_id'], ['patrols.id'], name=op.f('fk_coverage_patrol_days_patrol_id_patrols')),
-    sa.ForeignKeyConstraint(['region_id'], ['areas.id'], name=op.f('fk_coverage_patrol_days_region_id_areas')),
     sa.ForeignKeyConstraint(['squad_id'], ['squads.id'], name=op.f('fk_coverage_patrol_days_squad_id_squads')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_coverage_patrol_days')),
     sa.UniqueConstraint('patrol_id', 'day', 'region_id', name=op.f('uq_coverage_patrol_days_patrol_id_day_region_id'))

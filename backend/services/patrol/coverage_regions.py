@@ -1,6 +1,6 @@
 """Coverage regions and their rasters. A region is the town or street office a grid belongs to (its nearest town
-ancestor; a grid without one belongs to the top of its tree): each has its own lattice in its own local
-projection, so a county of towns tens of km apart, or a province, costs per batch and per query what one town
+ancestor); grids under no town are grouped by the 0.25° tile their centre lies in. Each region has its own lattice
+in its own local projection, so a county of towns tens of km apart, or a province, costs per batch and per query what one town
 does. Rasters are built once per process and region and kept within a budget of cells (memory stays bounded
 however many towns a deployment holds)."""
 from __future__ import annotations
@@ -119,17 +119,18 @@ def _build_map(session: Session, version: tuple) -> RegionMap:
     kind = {r.id: r.kind for r in rows}
     parent = {r.id: r.parent_id for r in rows}
 
-    def region_of(area_id: int) -> int:
-        top, node, seen = area_id, parent.get(area_id), 0
+    def town_of(area_id: int) -> int | None:
+        node, seen = parent.get(area_id), 0
         while node is not None and seen < 16:  # the tree is at most five levels deep; a cycle is not followed
             if kind.get(node) == "town":
                 return node
-            top, node, seen = node, parent.get(node), seen + 1
-        return top
+            node, seen = parent.get(node), seen + 1
+        return None
 
     grids = session.execute(select(Area.id, Area.min_lon, Area.min_lat, Area.max_lon, Area.max_lat)
                             .where(Area.kind == "grid").order_by(Area.id)).all()
-    region_of_grid = {g.id: region_of(g.id) for g in grids}
+    region_of_grid = {g.id: region_of(town_of(g.id), (g.min_lon + g.max_lon) / 2, (g.min_lat + g.max_lat) / 2)
+                      for g in grids}
     members: dict[int, list] = {}
     for g in grids:
         members.setdefault(region_of_grid[g.id], []).append(g)
@@ -144,6 +145,19 @@ def _build_map(session: Session, version: tuple) -> RegionMap:
         boxes[k] = (x0 - pad_lon, y0 - pad_lat, x1 + pad_lon, y1 + pad_lat)
     return RegionMap(version, region_of_grid,
                      {r: np.array([m.id for m in ms], dtype=np.int64) for r, ms in members.items()}, region_ids, boxes)
+
+
+TILE_DEG = 0.25  # ~28 km: a town's size, so a region of grids under no town stays a town's size too
+
+
+def region_of(town_id: int | None, lon: float, lat: float) -> int:
+    """A grid's region: its town's area id, or for a grid under no town the negative key of its 0.25° tile (stable
+    as grids are added, unlike any grouping of the grids themselves)."""
+    if town_id is not None:
+        return town_id
+    column = int(np.floor((lon + 180.0) / TILE_DEG))
+    row = int(np.floor((lat + 90.0) / TILE_DEG))
+    return -(row * int(360 / TILE_DEG) + column + 1)
 
 
 def region_raster(session: Session, region_id: int) -> RegionRaster | None:
