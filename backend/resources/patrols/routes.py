@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime, UTC
 
-from flask import Response, request
+from flask import Response
+from werkzeug.datastructures import FileStorage
 from flask.views import MethodView
 from sqlalchemy import select
 
@@ -11,12 +12,13 @@ from ...context import client_addr, current_user
 from ...extensions.api import Blueprint, page_of
 from ...extensions.database import get_session
 from ...errors import InvalidInput
+from ...limits import INT_MAX
 from ...models import Patrol, User
 from ...policies import area_scope, require_patrol_officer, require_track_importer, scoped_patrols
 from ...services.patrol import exports, intake, positions, recount
 from .schemas import (
     BatchAnswerSchema, GpxImportAnswerSchema, PatrolCoverageSchema, PositionsQuerySchema, PositionsSchema,
-    TrackQuerySchema, GpxImportFileSchema, GpxImportFormSchema, PatrolEndSchema, PatrolQuerySchema, PatrolSchema, PatrolStartSchema, PointsBatchSchema,
+    TrackQuerySchema, GpxImportSchema, PatrolEndSchema, PatrolQuerySchema, PatrolSchema, PatrolStartSchema, PointsBatchSchema,
 )
 
 blp = Blueprint("patrols", __name__, url_prefix="/api/v1/patrols", description="Patrols (网格巡查)")
@@ -51,15 +53,14 @@ class Patrols(MethodView):
 
 
 @blp.route("/import", methods=["POST"])
-@blp.arguments(GpxImportFormSchema, location="form")
-@blp.arguments(GpxImportFileSchema, location="files")
+@blp.arguments(GpxImportSchema, location="multipart")
 @blp.response(201, GpxImportAnswerSchema)
 @blp.alt_response(200, schema=GpxImportAnswerSchema, description="The same file again: the patrol it created")
-def import_gpx(form, files):
+def import_gpx(form):
     """A GPX 1.0/1.1 file from a GPS logger or body camera as one patrol of `officer` (leaders, commanders, admins)."""
     session, actor = get_session(), current_user()
-    upload = request.files.get("file")
-    if upload is None:
+    upload = form.get("file")
+    if not isinstance(upload, FileStorage):
         raise InvalidInput("file_required", details={"fields": {"file": "required"}})
     officer = _officer(session, form["officer"])
     require_track_importer(actor, officer)
@@ -69,8 +70,12 @@ def import_gpx(form, files):
 
 
 def _officer(session, ref: str) -> User:
-    column = User.id if ref.isdigit() else User.username
-    officer = session.scalar(select(User).where(column == (int(ref) if ref.isdigit() else ref)))
+    # ASCII digits only: '²'.isdigit() is true and int() refuses it; an id past INTEGER names nobody.
+    by_id = ref.isascii() and ref.isdigit()
+    if by_id and int(ref) > INT_MAX:
+        officer = None
+    else:
+        officer = session.scalar(select(User).where(User.id == int(ref) if by_id else User.username == ref))
     if officer is None or not officer.has_role("officer"):
         raise InvalidInput("validation_error", details={"fields": {"officer": "not_an_officer"}})
     return officer
