@@ -1,4 +1,5 @@
-"""POST /api/v1/auth/login, /refresh, /logout."""
+"""POST /api/v1/auth/login, /refresh, /logout. A failed attempt is committed before it is answered (its record
+and audit entry, or a revoked token family, must outlive the refusal)."""
 from __future__ import annotations
 
 from flask import current_app
@@ -21,15 +22,22 @@ def _settings():
 @blp.response(200, TokenPairSchema)
 def login(body):
     """Sign in with username and password. Five failures in 15 minutes lock the name for 15 minutes."""
-    return auth.login(get_session(), _settings(), body["username"], body["password"], client_addr())
+    session = get_session()
+    outcome = auth.login(session, _settings(), body["username"], body["password"], client_addr())
+    session.commit()
+    return outcome.result()
 
 
 @blp.route("/refresh", methods=["POST"])
 @blp.arguments(RefreshSchema)
 @blp.response(200, TokenPairSchema)
 def refresh(body):
-    """Exchange a refresh token for a new pair; the old refresh token stops working."""
-    return auth.refresh(get_session(), _settings(), body["refresh_token"], client_addr())
+    """Exchange a refresh token for a new pair; the old refresh token stops working. Presenting a used token again
+    ends the whole sign-in (every token it led to)."""
+    session = get_session()
+    outcome = auth.refresh(session, _settings(), body["refresh_token"], client_addr())
+    session.commit()
+    return outcome.result()
 
 
 @blp.route("/logout", methods=["POST"])
@@ -37,4 +45,6 @@ def refresh(body):
 @blp.response(204)
 def logout(body):
     """Revoke this sign-in's refresh tokens."""
-    auth.logout(get_session(), body["refresh_token"], client_addr())
+    session = get_session()
+    auth.logout(session, body["refresh_token"], client_addr())
+    session.commit()
