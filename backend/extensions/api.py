@@ -3,6 +3,8 @@ apply (backend.limits): no string with NUL, no integer the columns cannot hold, 
 in bodies, query strings, forms and paths alike. Refused values are 400s naming the field, in both languages."""
 from __future__ import annotations
 
+import json
+
 import flask_smorest
 import flask_smorest.pagination
 import marshmallow as ma
@@ -44,6 +46,33 @@ class Api(flask_smorest.Api):
         # Errors are rendered by extensions.http_errors in one shape; flask-smorest's own handler is not used.
         pass
 
+    def _register_pagination_header(self):
+        # The header is one JSON text; documented as an object, clients (and schemathesis) read it as the
+        # comma-separated "simple" style of OpenAPI headers.
+        self.spec.components.header("PAGINATION", {
+            "description": "JSON: {total, total_pages, first_page, last_page, page, previous_page, next_page}",
+            "schema": {"type": "string"}}, lazy=True)
+
+
+PUBLIC = {"security": []}  # blp.doc(**PUBLIC) on the routes reachable without a token (context.PUBLIC_ENDPOINTS)
+
+
+def link(path: str, method: str, description: str, request_body: dict | None = None, **parameters: str) -> dict:
+    """An OpenAPI link to another operation, its parameters taken from this answer (e.g. "$response.body#/id"):
+    how a client (and schemathesis' stateful phase) goes from a created thing to what can be done with it."""
+    pointer = path.replace("~", "~0").replace("/", "~1")
+    out = {"operationRef": f"#/paths/{pointer}/{method}", "description": description}
+    if parameters:
+        out["parameters"] = parameters
+    if request_body is not None:
+        out["requestBody"] = request_body
+    return out
+
+
+def links(status: int, **named: dict) -> dict:
+    """blp.doc(**links(201, name=link(...))): the links of one answer (the status an int, as flask-smorest's)."""
+    return {"responses": {status: {"links": named}}}
+
 
 class IdConverter(IntegerConverter):
     """`<int:...>` in routes: werkzeug's, documented with the bound that _check_path_values applies (a converter
@@ -68,7 +97,15 @@ class OrjsonParser(FlaskParser):
     def _raw_load_json(self, req):
         if not is_json_request(req):
             return webargs_core.missing
-        return orjson.loads(req.get_data(cache=True))
+        data = req.get_data(cache=True)
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            # webargs takes an error whose `doc` is empty for "no body"; orjson leaves it empty for bytes that
+            # are not UTF-8, which let an invalid body through as none at all.
+            if not data:
+                raise
+            raise json.JSONDecodeError(exc.msg, data.decode("utf-8", "replace"), exc.pos) from exc
 
     def load_multipart(self, req, schema):
         """Form fields and files of a multipart upload as one schema: OpenAPI 3 describes them as one

@@ -73,7 +73,9 @@ def register_error_handlers(app: Flask) -> None:
             return jsonify(error_body("validation_error", message("validation_error", lang),
                                       {"fields": localize(field_texts(fields), lang)})), 400
         code = _HTTP_CODES.get(status, "bad_request" if status < 500 else "internal_error")
-        return jsonify(error_body(code, message(code, lang))), status
+        # Keep what the exception says in headers besides its body's type: Allow on a 405 (RFC 9110).
+        headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
+        return jsonify(error_body(code, message(code, lang))), status, headers
 
     def _integrity_error(exc: Exception):
         log.info("integrity error: %s", getattr(exc, "orig", exc))

@@ -5,7 +5,7 @@ from werkzeug.datastructures import FileStorage
 
 from ...context import client_addr, current_user
 from ...errors import InvalidInput
-from ...extensions.api import Blueprint
+from ...extensions.api import Blueprint, link, links
 from ...extensions.database import get_session
 from ...extensions.http_errors import localized
 from ...policies import area_scope, require_area_writer
@@ -56,6 +56,8 @@ def get_area(area_id):
 
 @blp.route("/import", methods=["POST"])
 @blp.arguments(ImportSchema, location="multipart")
+@blp.doc(**links(201, first=link("/api/v1/areas/{area_id}", "get", "The first area imported",
+                                 area_id="$response.body#/created_ids/0")))
 @blp.response(201, ImportResultSchema)
 def import_areas(form):
     """Import a GeoJSON FeatureCollection of polygons (admins and commanders). All features or none."""

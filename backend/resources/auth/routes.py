@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app
 
 from ...context import client_addr
-from ...extensions.api import Blueprint
+from ...extensions.api import PUBLIC, Blueprint, link
 from ...extensions.database import get_session
 from ...services.core import auth
 from .schemas import LoginSchema, RefreshSchema, TokenPairSchema
@@ -17,7 +17,15 @@ def _settings():
     return current_app.config["GRIDPATROL"]
 
 
+_TOKEN = {"refresh_token": "$response.body#/refresh_token"}
+_SESSION_LINKS = {
+    "refresh": link("/api/v1/auth/refresh", "post", "Exchange the refresh token", request_body=_TOKEN),
+    "logout": link("/api/v1/auth/logout", "post", "End this sign-in", request_body=_TOKEN),
+}
+
+
 @blp.route("/login", methods=["POST"])
+@blp.doc(**PUBLIC, responses={200: {"links": _SESSION_LINKS}})
 @blp.arguments(LoginSchema)
 @blp.response(200, TokenPairSchema)
 def login(body):
@@ -29,6 +37,7 @@ def login(body):
 
 
 @blp.route("/refresh", methods=["POST"])
+@blp.doc(**PUBLIC, responses={200: {"links": _SESSION_LINKS}})
 @blp.arguments(RefreshSchema)
 @blp.response(200, TokenPairSchema)
 def refresh(body):
@@ -41,6 +50,7 @@ def refresh(body):
 
 
 @blp.route("/logout", methods=["POST"])
+@blp.doc(**PUBLIC)
 @blp.arguments(RefreshSchema)
 @blp.response(204)
 def logout(body):

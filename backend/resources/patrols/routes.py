@@ -9,7 +9,7 @@ from flask.views import MethodView
 from sqlalchemy import select
 
 from ...context import client_addr, current_user
-from ...extensions.api import Blueprint, page_of
+from ...extensions.api import Blueprint, link, links, page_of
 from ...extensions.database import get_session
 from ...errors import InvalidInput
 from ...limits import INT_MAX
@@ -22,6 +22,15 @@ from .schemas import (
 )
 
 blp = Blueprint("patrols", __name__, url_prefix="/api/v1/patrols", description="Patrols (网格巡查)")
+
+
+def _patrol_links(pointer: str) -> dict:
+    p = "/api/v1/patrols/{patrol_id}"
+    return {"get": link(p, "get", "The patrol", patrol_id=pointer),
+            "points": link(f"{p}/points", "post", "Send a batch of fixes", patrol_id=pointer),
+            "end": link(f"{p}/end", "post", "End it", patrol_id=pointer),
+            "track": link(f"{p}/track", "get", "Its track", patrol_id=pointer),
+            "coverage": link(f"{p}/coverage", "get", "The grids it covered", patrol_id=pointer)}
 
 
 @blp.route("")
@@ -41,6 +50,7 @@ class Patrols(MethodView):
         return page_of(get_session(), stmt, pagination_parameters, Patrol.started_at.desc(), Patrol.id.desc())
 
     @blp.arguments(PatrolStartSchema)
+    @blp.doc(**links(201, **_patrol_links("$response.body#/id")))
     @blp.response(201, PatrolSchema)
     @blp.alt_response(200, schema=PatrolSchema, description="A retry: the patrol this client id started")
     def post(self, data):
@@ -54,6 +64,7 @@ class Patrols(MethodView):
 
 @blp.route("/import", methods=["POST"])
 @blp.arguments(GpxImportSchema, location="multipart")
+@blp.doc(**links(201, **_patrol_links("$response.body#/patrol_id")))
 @blp.response(201, GpxImportAnswerSchema)
 @blp.alt_response(200, schema=GpxImportAnswerSchema, description="The same file again: the patrol it created")
 def import_gpx(form):
@@ -101,7 +112,7 @@ def add_points(data, patrol_id):
 
 
 @blp.route("/<int:patrol_id>/end", methods=["POST"])
-@blp.arguments(PatrolEndSchema)
+@blp.arguments(PatrolEndSchema, required=False)
 @blp.response(200, PatrolSchema)
 def end_patrol(data, patrol_id):
     """End the patrol; fixes after the end are no longer stored."""
