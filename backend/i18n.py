@@ -53,6 +53,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "task_in_use": ("已有巡查按此排班开始，不能删除", "A patrol was started from this task: it cannot be deleted"),
     "task_not_yours": ("这不是您的排班", "This task is not yours"),
     "task_over": ("该排班的班次已结束", "This task's shift is over"),
+    "patrol_running": (
+        "您有一个正在进行的巡查（开始于 {started_at}），请继续该巡查或先结束它",
+        "You have a patrol running (started {started_at}): resume it or end it first",
+    ),
     "point_not_found": ("该位置不在任何可见区域内", "That point is in no area you may see"),
 }
 

@@ -50,6 +50,7 @@ class Settings:
     audit_anchor_dir: str = ""
     audit_signing_key: str = ""
     audit_verify_key: str = ""
+    patrol_idle_end_s: int = 2 * 3600
     extra: dict = field(default_factory=dict)
 
     @property
@@ -82,6 +83,7 @@ class Settings:
             audit_anchor_dir=env.get("AUDIT_ANCHOR_DIR") or str(var_dir / "audit-anchors"),
             audit_signing_key=env.get("AUDIT_SIGNING_KEY") or str(var_dir / "audit-signing-key.pem"),
             audit_verify_key=env.get("AUDIT_VERIFY_KEY", ""),
+            patrol_idle_end_s=int(env.get("PATROL_IDLE_END_S", 2 * 3600)),
         )
         for key, value in overrides.items():
             setattr(s, key, value)

@@ -4,56 +4,26 @@ import logging
 
 from . import create_app
 from .extensions.database import start_wal_checkpoints
+from .housekeeping import start_housekeeping
 
 app = create_app()
 start_wal_checkpoints(app.extensions["gridpatrol_db"].engine)
-
-
-def _start_daily_anchors(every_s: float = 600.0) -> None:
-    """Write the day's audit anchor as soon as the day has none (on start, and after each local midnight): the
-    head as the day begins, so each anchor closes the day before. Workers race for it; the first file wins."""
-    import threading
-    import time
-    from datetime import datetime
-
-    from .extensions.database import get_session
-    from .services.core import anchors
-
-    settings = app.config["GRIDPATROL"]
-    log = logging.getLogger("backend.audit_anchor")
-
-    def run() -> None:
-        while True:
-            try:
-                if not anchors.has_daily_anchor(settings.audit_anchor_dir, datetime.now(anchors.LOCAL_TZ).date()):
-                    with app.app_context():
-                        key = anchors.load_or_create_key(settings.audit_signing_key)
-                        written = anchors.write_anchor(get_session(), key, settings.audit_anchor_dir, daily=True)
-                    if written:
-                        log.info("audit anchor written: %s", written)
-            except Exception:  # noqa: BLE001 - retried next round; `gridpatrol audit verify` shows a missing day
-                log.exception("writing the daily audit anchor failed")
-            time.sleep(every_s)
-
-    threading.Thread(target=run, name="audit-anchor", daemon=True).start()
-
-
-_start_daily_anchors()
+start_housekeeping(app)
 
 
 def _warm_up() -> None:
-    """Build the town raster now (0.4–0.6 s) rather than in the first patrol batch a worker receives."""
+    """Build the towns' rasters now (0.3–0.6 s each) rather than in the first patrol batches a worker receives."""
     from sqlalchemy import inspect
 
     from .extensions.database import get_db, get_session
-    from .services.patrol.coverage import town_raster
+    from .services.patrol.coverage_regions import warm_up
 
     with app.app_context():
-        if not inspect(get_db().engine).has_table("coverage_lattice"):
+        if not inspect(get_db().engine).has_table("coverage_lattices"):
             return  # not migrated yet: the first request will say so
         session = get_session()
-        town_raster(session)
-        session.commit()  # the lattice row, when this is the first use
+        warm_up(session)
+        session.commit()  # the lattice rows, at their first use
 
 
 try:

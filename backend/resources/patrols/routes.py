@@ -3,19 +3,21 @@ from __future__ import annotations
 
 from datetime import datetime, UTC
 
-from flask import Response
+from flask import Response, current_app
 from werkzeug.datastructures import FileStorage
 from flask.views import MethodView
 from sqlalchemy import select
 
 from ...context import client_addr, current_user
 from ...extensions.api import Blueprint, link, links, page_of
+from ...extensions import plain_sql
 from ...extensions.database import get_session
 from ...errors import InvalidInput
 from ...limits import INT_MAX
 from ...models import Patrol, User
 from ...policies import area_scope, require_patrol_officer, require_track_importer, scoped_patrols
-from ...services.patrol import exports, intake, positions, recount
+from ...services.patrol import coverage_reader, exports, intake, positions
+from ...services.patrol.running import PatrolRunning
 from .schemas import (
     BatchAnswerSchema, GpxImportAnswerSchema, PatrolCoverageSchema, PositionsQuerySchema, PositionsSchema,
     TrackQuerySchema, GpxImportSchema, PatrolEndSchema, PatrolQuerySchema, PatrolSchema, PatrolStartSchema, PointsBatchSchema,
@@ -54,10 +56,17 @@ class Patrols(MethodView):
     @blp.response(201, PatrolSchema)
     @blp.alt_response(200, schema=PatrolSchema, description="A retry: the patrol this client id started")
     def post(self, data):
-        """Start a patrol (officers). Idempotent on client_id."""
+        """Start a patrol (officers). Idempotent on client_id. While another patrol of the officer runs (another
+        phone), a new client_id is a 409 `patrol_running` whose details hold that patrol: resume or end it."""
         session, user = get_session(), current_user()
         require_patrol_officer(user)
-        patrol, created = intake.start_patrol(session, user, area_scope(session, user), data, client_addr())
+        try:
+            patrol, created = intake.start_patrol(session, user, area_scope(session, user), data, client_addr(),
+                                                  idle_s=current_app.config["GRIDPATROL"].patrol_idle_end_s)
+        except PatrolRunning as running:
+            session.commit()  # stale patrols it ended on the way stay ended
+            running.details = {"patrol": PatrolSchema().dump(running.patrol)}
+            raise
         session.commit()
         return patrol, 201 if created else 200
 
@@ -105,9 +114,10 @@ def get_patrol(patrol_id):
 def add_points(data, patrol_id):
     """Up to 5,000 fixes. Idempotent on batch_id: the same batch again changes nothing and answers the same."""
     session, user = get_session(), current_user()
-    patrol = intake.visible_patrol(session, user, patrol_id, for_update=True)
-    answer = intake.add_points(session, user, patrol, data["batch_id"], data["points"], client_addr())
-    session.commit()
+    with plain_sql.deferred_writes(session):  # the hot path: writes nobody reads travel with the COMMIT
+        patrol = intake.visible_patrol(session, user, patrol_id, for_update=True)
+        answer = intake.add_points(session, user, patrol, data["batch_id"], data["points"], client_addr())
+        plain_sql.commit(session)
     return answer
 
 
@@ -145,7 +155,7 @@ def get_track(query, patrol_id):
 def get_patrol_coverage(patrol_id):
     """Covered share and m² of each grid this patrol's kept track came within R of."""
     session = get_session()
-    return {"items": recount.patrol_coverage(session, intake.visible_patrol(session, current_user(), patrol_id))}
+    return {"items": coverage_reader.patrol_coverage(session, intake.visible_patrol(session, current_user(), patrol_id))}
 
 
 @blp.route("/positions")

@@ -57,6 +57,10 @@ class BatchAnswerSchema(Schema):
     accepted = ma.fields.Int()
     dropped = ma.fields.Dict(keys=ma.fields.Str(), values=ma.fields.Int())
     point_count = ma.fields.Int()
+    ended_at = ma.fields.Str(allow_none=True, metadata={"description": "set once the patrol has ended (by the officer "
+                                                                       "or the server): fixes after it (+60 s) are "
+                                                                       "off duty"})
+    end_reason = ma.fields.Str(allow_none=True)
 
 
 class PatrolSchema(Schema):
@@ -66,6 +70,10 @@ class PatrolSchema(Schema):
     squad_id = ma.fields.Int(allow_none=True)
     started_at = ma.fields.DateTime()
     ended_at = ma.fields.DateTime(allow_none=True)
+    end_reason = ma.fields.Str(allow_none=True, metadata={
+        "description": "null while running; user | idle (no batch for PATROL_IDLE_END_S) | shift_end | superseded "
+                       "| import"})
+    last_seen_at = ma.fields.DateTime(allow_none=True, metadata={"description": "the start or the last batch"})
     grid_ids = ma.fields.List(ma.fields.Int())
     task_id = ma.fields.Int(allow_none=True)
     shift_ends_at = ma.fields.DateTime(allow_none=True)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import numpy as np
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from geo.gpx import GpxError, parse_gpx
 from geo.tracks import MIN_VALID_T_UNIX_S
@@ -18,41 +20,55 @@ from ...extensions.plain_sql import defer_plain, fetch_plain
 from ...models import Patrol, PatrolBatch, PatrolTask, User
 from ...policies import AreaScope, require_patrol_owner, scoped_patrols
 from ..core import audit
-from . import coverage, fix_store
+from . import coverage_writer, fix_store
 from .fixes import FixColumns, parse_fixes
 from .recount import recompute_track
+from .running import OFF_DUTY_TOLERANCE, PatrolRunning, end_stale_patrols, running_patrol
 from .tail import append_fixes
 from .track import GPX_PREFIX, kept_track
-
-# Fixes this far before the start or after the end of a patrol are not stored at all: off duty is private.
-OFF_DUTY_TOLERANCE = timedelta(seconds=60)
-
 
 def canonical(value) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def start_patrol(session: Session, officer: User, scope: AreaScope, data: dict, client_addr: str | None):
-    """Returns (patrol, created). A retry with the same client id returns the patrol it created."""
-    existing = session.scalar(select(Patrol).where(Patrol.client_id == data["client_id"]))
+def start_patrol(session: Session, officer: User, scope: AreaScope, data: dict, client_addr: str | None,
+                 idle_s: float):
+    """Returns (patrol, created). A retry with the same client id returns the patrol it created, also when the
+    retries race each other; a new client id while another patrol of the officer runs is PatrolRunning."""
+    existing = _by_client_id(session, officer, data["client_id"])
     if existing is not None:
-        if existing.officer_id != officer.id:
-            raise Conflict("duplicate", field="client_id", value=data["client_id"])
         return existing, False
     task = _own_task(session, officer, data.get("task_id"), data["started_at"])
     grid_ids = sorted(set(task.grid_ids if task else data.get("grid_ids") or []))
     hidden = [g for g in grid_ids if not scope.allows(g)]
     if hidden:
         raise InvalidInput("validation_error", details={"fields": {"grid_ids": {"unknown": hidden}}})
+    end_stale_patrols(session, datetime.now(UTC), idle_s, officer_id=officer.id)
     patrol = Patrol(client_id=data["client_id"], officer_id=officer.id, squad_id=officer.squad_id,
-                    started_at=data["started_at"], grid_ids=grid_ids, task_id=task.id if task else None,
-                    shift_ends_at=task.ends_at if task else None)
-    session.add(patrol)
-    session.flush()
+                    started_at=data["started_at"], last_seen_at=datetime.now(UTC), grid_ids=grid_ids,
+                    task_id=task.id if task else None, shift_ends_at=task.ends_at if task else None)
+    try:
+        with session.begin_nested():  # the unique client id and the one-running index decide between racing starts
+            session.add(patrol)
+    except IntegrityError:
+        existing = _by_client_id(session, officer, data["client_id"])
+        if existing is not None:
+            return existing, False
+        running = running_patrol(session, officer.id)
+        if running is None:
+            raise
+        raise PatrolRunning(running) from None
     audit.record(session, "patrol.start", "patrol", patrol.id, actor=officer, client_addr=client_addr,
                  after={"client_id": patrol.client_id, "started_at": patrol.started_at.isoformat(),
                         "grid_ids": grid_ids, "task_id": patrol.task_id})
     return patrol, True
+
+
+def _by_client_id(session: Session, officer: User, client_id: str) -> Patrol | None:
+    existing = session.scalar(select(Patrol).where(Patrol.client_id == client_id))
+    if existing is not None and existing.officer_id != officer.id:
+        raise Conflict("duplicate", field="client_id", value=client_id)
+    return existing
 
 
 def _own_task(session: Session, officer: User, task_id: int | None, started_at: datetime) -> PatrolTask | None:
@@ -91,8 +107,9 @@ def add_points(session: Session, user: User, patrol: Patrol, batch_id: str, poin
     body_hash = fixes.content_hash()
     # Claim the batch id (one statement; a retry finds it taken and gets the first answer again).
     claimed = fetch_plain(session, "INSERT INTO patrol_batches (patrol_id, batch_id, body_hash, answer, received_at) "
-                                   "VALUES (?, ?, ?, '{}', ?) ON CONFLICT (patrol_id, batch_id) DO NOTHING RETURNING id",
-                          (patrol.id, batch_id, body_hash, datetime.now(UTC)))
+                                   "VALUES (:patrol, :batch, :hash, '{}', :at) ON CONFLICT (patrol_id, batch_id) "
+                                   "DO NOTHING RETURNING id",
+                          {"patrol": patrol.id, "batch": batch_id, "hash": body_hash, "at": datetime.now(UTC)})
     if not claimed:
         existing = session.scalar(select(PatrolBatch).where(PatrolBatch.patrol_id == patrol.id,
                                                             PatrolBatch.batch_id == batch_id))
@@ -100,6 +117,9 @@ def add_points(session: Session, user: User, patrol: Patrol, batch_id: str, poin
             raise Conflict("duplicate", field="batch_id", value=batch_id)
         return json.loads(existing.answer)
     batch_pk = claimed[0][0]
+    received_at = datetime.now(UTC)
+    defer_plain(session, "UPDATE patrols SET last_seen_at = :at WHERE id = :id", {"at": received_at, "id": patrol.id})
+    set_committed_value(patrol, "last_seen_at", received_at)
 
     by_time = np.argsort(fixes.t_unix_s, kind="stable")
     on_duty = fixes.take(by_time[_on_duty_mask(patrol, fixes)[by_time]])
@@ -109,8 +129,12 @@ def add_points(session: Session, user: User, patrol: Patrol, batch_id: str, poin
         reasons["off_duty"] = off_duty
     answer = {"batch_id": batch_id, "received": len(fixes),
               "accepted": len(on_duty) - sum(n for r, n in reasons.items() if r != "off_duty"),
-              "dropped": reasons, "point_count": patrol.point_count}
-    defer_plain(session, "UPDATE patrol_batches SET answer = ? WHERE id = ?", (canonical(answer), batch_pk))
+              "dropped": reasons, "point_count": patrol.point_count,
+              # An ended patrol (by the officer on another phone, or by the server) takes no more fixes: the phone
+              # stops recording and says why.
+              "ended_at": patrol.ended_at.isoformat() if patrol.ended_at else None, "end_reason": patrol.end_reason}
+    defer_plain(session, "UPDATE patrol_batches SET answer = :answer WHERE id = :id",
+                {"answer": canonical(answer), "id": batch_pk})
     audit.record(session, "patrol.points", "patrol", patrol.id, actor=user, client_addr=client_addr,
                  after={"batch_id": batch_id, "received": len(fixes), "dropped": reasons})
     return answer
@@ -130,10 +154,10 @@ def _on_duty_mask(patrol: Patrol, fixes: FixColumns) -> np.ndarray:
 def end_patrol(session: Session, user: User, patrol: Patrol, ended_at: datetime, client_addr: str | None) -> Patrol:
     require_patrol_owner(user, patrol)
     if patrol.ended_at is None:  # ending twice (a retry) keeps the first end
-        patrol.ended_at = max(ended_at, patrol.started_at)
+        patrol.ended_at, patrol.end_reason = max(ended_at, patrol.started_at), "user"
         patrol.version += 1
         audit.record(session, "patrol.end", "patrol", patrol.id, actor=user, client_addr=client_addr,
-                     after={"ended_at": patrol.ended_at.isoformat()})
+                     after={"ended_at": patrol.ended_at.isoformat(), "end_reason": "user"})
     return patrol
 
 
@@ -156,7 +180,7 @@ def import_gpx(session: Session, actor: User, officer: User, raw: bytes, filenam
     started = datetime.fromtimestamp(valid_t.min(), UTC) if valid_t.size else now
     ended = datetime.fromtimestamp(valid_t.max(), UTC) if valid_t.size else now
     patrol = Patrol(client_id=client_id, officer_id=officer.id, squad_id=officer.squad_id, started_at=started,
-                    ended_at=ended, grid_ids=[])
+                    ended_at=ended, end_reason="import", last_seen_at=now, grid_ids=[])
     session.add(patrol)
     session.flush()
     batch = PatrolBatch(patrol_id=patrol.id, batch_id=client_id, body_hash=file_hash, answer="{}")
@@ -167,7 +191,7 @@ def import_gpx(session: Session, actor: User, officer: User, raw: bytes, filenam
         gpx.t_unix_s, gpx.lon, gpx.lat, gpx.accuracy_m, gpx.speed_mps, np.full(n, np.nan), gpx.ele_m,
         np.zeros(n, dtype=bool)), segment=gpx.segment + 10_000 * gpx.track)
     recompute_track(session, patrol)
-    coverage.add_kept_fixes(session, patrol, *kept_track(session, patrol))
+    coverage_writer.add_kept_fixes(session, patrol, *kept_track(session, patrol))
     answer = _import_answer(patrol)
     batch.answer = canonical(answer)
     audit.record(session, "patrol.import_gpx", "patrol", patrol.id, actor=actor, client_addr=client_addr,

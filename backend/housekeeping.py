@@ -1,0 +1,57 @@
+"""Work a served app does by itself, on a timer in each worker: patrols nobody ended are ended (idle, shift over),
+and the day's audit anchor is written. Several workers may run it at once: each patrol is ended once (row locks,
+SKIP LOCKED), and the day's anchor file is made once (whoever creates it first)."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import UTC, datetime
+
+from flask import Flask
+
+log = logging.getLogger(__name__)
+
+
+def run_once(app: Flask) -> int:
+    """One round; returns how many patrols it ended."""
+    from .extensions.database import get_session
+    from .services.patrol.running import end_stale_patrols
+
+    with app.app_context():
+        session = get_session()
+        ended = end_stale_patrols(session, datetime.now(UTC), app.config["GRIDPATROL"].patrol_idle_end_s)
+        session.commit()
+        return len(ended)
+
+
+def write_daily_anchor(app: Flask):
+    """The day's audit anchor (services.core.anchors) as soon as the local day has none: the head as the day
+    begins, so each anchor closes the day before. Returns the file written, or None."""
+    from .extensions.database import get_session
+    from .services.core import anchors
+
+    settings = app.config["GRIDPATROL"]
+    if anchors.has_daily_anchor(settings.audit_anchor_dir, datetime.now(anchors.LOCAL_TZ).date()):
+        return None
+    key = anchors.load_or_create_key(settings.audit_signing_key)
+    with app.app_context():
+        written = anchors.write_anchor(get_session(), key, settings.audit_anchor_dir, daily=True)
+    if written:
+        log.info("audit anchor written: %s", written)
+    return written
+
+
+def start_housekeeping(app: Flask, every_s: float = 60.0) -> threading.Thread:
+    def run() -> None:
+        while True:
+            time.sleep(every_s)
+            for job in (run_once, write_daily_anchor):
+                try:
+                    job(app)
+                except Exception:  # noqa: BLE001 - retried next round; the failure is logged
+                    log.warning("housekeeping: %s failed", job.__name__, exc_info=True)
+
+    thread = threading.Thread(target=run, name="housekeeping", daemon=True)
+    thread.start()
+    return thread
