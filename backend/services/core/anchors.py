@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import os
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
@@ -53,11 +54,9 @@ def load_or_create_key(path: str | Path) -> Ed25519PrivateKey:
             raise ValueError(f"{path} is not an Ed25519 private key")
         return key
     key = Ed25519PrivateKey.generate()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption()))
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    if not create_exclusively(path, pem, 0o600):  # another worker made it first: theirs is the key
+        return load_or_create_key(path)
     log.warning("audit anchors: new signing key written to %s; keep a copy of it (and of its public key) "
                 "outside this server", path)
     return key
@@ -77,6 +76,26 @@ def load_public_key(text: str | bytes) -> Ed25519PublicKey:
 def key_id(key: Ed25519PublicKey) -> str:
     raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def create_exclusively(path: Path, data: bytes, mode: int) -> bool:
+    """Write a new file whole or not at all: False if `path` exists. Written aside and linked into place, so a
+    reader (another worker, the verifier) never sees it half-written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    aside = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(aside, mode)
+        os.link(aside, path)
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        aside.unlink(missing_ok=True)
 
 
 # --- signed heads --------------------------------------------------------------------------------------------
@@ -111,21 +130,13 @@ def write_anchor(session: Session, key: Ed25519PrivateKey, directory: str | Path
     Returns the file written, or None when the day's anchor was already there."""
     now = now or datetime.now(UTC)
     doc = signed_head(key, head_row(session), now)
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
     name = f"{doc['day']}.json" if daily else f"{now.astimezone(UTC):%Y-%m-%dT%H%M%S.%fZ}.json"
-    path = directory / name
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)  # never rewritten
-    except FileExistsError:
-        if daily:
-            return None
-        raise
-    with os.fdopen(fd, "wb") as out:
-        out.write(json.dumps(doc, ensure_ascii=False, indent=1).encode() + b"\n")
-        out.flush()
-        os.fsync(out.fileno())
-    return path
+    path = Path(directory) / name
+    if create_exclusively(path, json.dumps(doc, ensure_ascii=False, indent=1).encode() + b"\n", 0o444):
+        return path  # read-only: an anchor is never rewritten
+    if daily:
+        return None
+    raise FileExistsError(path)
 
 
 def has_daily_anchor(directory: str | Path, day: date) -> bool:
