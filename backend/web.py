@@ -5,7 +5,8 @@ import os
 from pathlib import Path
 
 import flask_swagger_ui
-from flask import Flask, abort, jsonify, send_from_directory
+from flask import Flask, jsonify, send_from_directory
+from werkzeug.routing import PathConverter
 
 SWAGGER_DIST = Path(flask_swagger_ui.__file__).resolve().parent / "dist"
 # Hashed build assets never change; the shell, manifest and service worker must be re-checked on every load.
@@ -13,18 +14,24 @@ IMMUTABLE_PREFIX = "assets/"
 NO_CACHE = {"index.html", "sw.js", "manifest.webmanifest", "registerSW.js"}
 
 
+class AppPathConverter(PathConverter):
+    """Any path outside /api: the API's URLs must not match the shell, or every API URL would also answer GET
+    (and say so in Allow) where the API has no GET."""
+
+    regex = r"(?!api/)[^/].*?"
+
+
 def register_web(app: Flask) -> None:
     dist = Path(app.config["GRIDPATROL"].pwa_dist)
+    app.url_map.converters["app_path"] = AppPathConverter
 
     @app.get("/api/docs/assets/<path:filename>")
     def swagger_assets(filename: str):
         return send_from_directory(SWAGGER_DIST, filename, max_age=86400)
 
     @app.get("/")
-    @app.get("/<path:path>")
+    @app.get("/<app_path:path>")
     def pwa(path: str = "index.html"):
-        if path.startswith("api/"):
-            abort(404)
         index = dist / "index.html"
         if not index.exists():
             return jsonify({
