@@ -30,8 +30,9 @@ test-postgis:
 	  TEST_DATABASE_URL='$(TEST_DATABASE_URL)' $(PY) -m pytest tests --ignore=tests/geo; \
 	else echo "PostgreSQL is not reachable at $(TEST_DATABASE_URL): the PostGIS run was NOT done"; fi
 
+# vue-tsc first: a type error fails the run before the unit tests
 test-pwa: pwa/node_modules/.installed
-	cd pwa && npm test
+	cd pwa && npm run typecheck && npm test
 
 test-e2e: pwa
 	$(PY) scripts/e2e.py
