@@ -149,6 +149,7 @@ export const zhCN = {
   },
   coverage: {
     title: '巡查覆盖',
+    refresh: '刷新',
     entry: '巡查覆盖图',
     entryHint: '各网格覆盖率、队员位置与轨迹',
     today: '今日',
@@ -484,6 +485,7 @@ export const en: DeepPartial<Messages> = {
   },
   coverage: {
     title: 'Patrol coverage',
+    refresh: 'Refresh',
     entry: 'Coverage map',
     entryHint: 'Grid coverage, officers and tracks',
     today: 'Today',
