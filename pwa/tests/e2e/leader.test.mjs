@@ -56,6 +56,11 @@ if (!BASE_URL) {
       // the patrolled grid: its share in the list and a green fill on the map
       const item = page.locator(`[data-testid="coverage-grid-item"][data-grid-id="${grid.id}"]`)
       assert.match(await item.textContent(), new RegExp(`${grid.properties.name}[\\s\\S]*巡查 [1-9]\\d* 次 · [1-9]\\d* 人[\\s\\S]*\\d+%`))
+      // the grid is drawn before the figures arrive (plain blue), then restyled
+      await page.waitForFunction(
+        (id) => document.querySelector(`[data-testid="leader-map"] path[data-grid-id="${id}"]`)?.getAttribute('fill') === '#15803d',
+        grid.id,
+      )
       assert.equal(await page.getAttribute(`[data-testid="leader-map"] path[data-grid-id="${grid.id}"]`, 'fill'), '#15803d')
       assert.match(await page.textContent('[data-testid="coverage-summary"]'), /\d+%/)
       // the uncovered cells overlay: tiles fetched with the token, shown as blob: URLs. Cells show zoomed in only

@@ -161,10 +161,14 @@ if (!BASE_URL) {
       assert.equal(await fixCount(page), 0)
       let n = 0
       let step = 0
+      let lastFixBy = 0
       const move = async () => {
-        await page.waitForTimeout(250) // a walker's pace for the server's spike test (< 50 m/s)
+        // a walker's pace for the server's spike test (< 50 m/s): the next fix is stamped at least 250 ms after the
+        // last one (a condition on the page's clock, met at once on a busy machine, not a fixed sleep)
+        await page.waitForFunction((t) => Date.now() >= t + 250, lastFixBy)
         await context.setGeolocation(walk[step++])
         n = await waitForFixCount(page, n + 1)
+        lastFixBy = await page.evaluate(() => Date.now())
       }
 
       for (let i = 0; i < 5; i++) await move()
