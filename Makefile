@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/gridpatrol_test
-PWA_SOURCES := $(shell find pwa/src pwa/public pwa/index.html pwa/vite.config.ts -type f 2>/dev/null)
+PWA_SOURCES := $(shell find pwa/src pwa/public pwa/scripts pwa/index.html pwa/vite.config.ts pwa/package.json -type f 2>/dev/null)
 
 .PHONY: run test test-python test-postgis test-pwa test-e2e bench deps pwa spatialite lint clean
 
