@@ -38,10 +38,11 @@ test-e2e: pwa
 	$(PY) scripts/e2e.py
 
 # Speed targets: each script prints its figures and a ratio against a baseline measured in the same run.
-bench: deps spatialite
+bench: deps spatialite pwa
 	$(PY) bench/coverage_township_day.py
 	$(PY) bench/http_batch.py
 	$(PY) bench/coverage_query.py
+	node bench/lighthouse.mjs
 
 deps: $(VENV)/.installed
 
