@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/gridpatrol_test
-PWA_SOURCES := $(shell find pwa/src pwa/public pwa/index.html pwa/vite.config.ts -type f 2>/dev/null)
+PWA_SOURCES := $(shell find pwa/src pwa/public pwa/scripts pwa/index.html pwa/vite.config.ts pwa/package.json -type f 2>/dev/null)
 
 .PHONY: run test test-python test-postgis test-api test-pwa test-e2e bench deps pwa spatialite lint clean
 
@@ -39,17 +39,19 @@ test-api: deps spatialite
 	else echo "PostgreSQL is not reachable at $(TEST_DATABASE_URL): the PostGIS schemathesis run was NOT done"; fi; \
 	TEST_DATABASE_URL='$(TEST_DATABASE_URL)' $(PY) scripts/fuzz_api.py $$dbs
 
+# vue-tsc first: a type error fails the run before the unit tests
 test-pwa: pwa/node_modules/.installed
-	cd pwa && npm test
+	cd pwa && npm run typecheck && npm test
 
 test-e2e: pwa
 	$(PY) scripts/e2e.py
 
 # Speed targets: each script prints its figures and a ratio against a baseline measured in the same run.
-bench: deps spatialite
+bench: deps spatialite pwa
 	$(PY) bench/coverage_township_day.py
 	$(PY) bench/http_batch.py
 	$(PY) bench/coverage_query.py
+	node bench/lighthouse.mjs
 
 deps: $(VENV)/.installed
 
