@@ -35,9 +35,9 @@ class GridCellIndex:
     track, times 255) and sum share x coverage per grid. Built once per town and raster.
     """
 
-    cell_ids: NDArray[np.int64]
+    cell_ids: NDArray[np.int32]  # int32 and float32: a town's million entries in 8 MB (a county keeps 10-20 towns)
     offsets: NDArray[np.int64]
-    weights: NDArray[np.float64]
+    weights: NDArray[np.float32]
     cell_area_m2: float
 
     @property
@@ -51,7 +51,7 @@ class GridCellIndex:
     @cached_property
     def area_cells(self) -> NDArray[np.float64]:
         """Each grid's area in cells (the sum of its shares)."""
-        return _sum_per_grid(self.weights, self.offsets)
+        return _sum_per_grid(self.weights.astype(np.float64), self.offsets)
 
     @property
     def raster_area_m2(self) -> NDArray[np.float64]:
@@ -59,8 +59,8 @@ class GridCellIndex:
         return self.area_cells * self.cell_area_m2
 
     def prepare(self) -> GridCellIndex:
-        """Build the lookup tables now (when a server starts) rather than in its first query."""
-        _ = self._full, self._partial, self._cells_sorted
+        """Build the lookup tables of covered_cells now (when a server starts) rather than in its first query."""
+        _ = self._full, self._partial
         return self
 
     def covered_cells(self, coverage: NDArray[np.uint8]) -> NDArray[np.float64]:
@@ -86,18 +86,19 @@ class GridCellIndex:
     def covered_ratio(self, coverage: NDArray[np.uint8]) -> NDArray[np.float64]:
         """Covered share (0..1) of each grid (0.0 for a grid without cells)."""
         area = self.area_cells
-        return np.divide(self.covered_cells(coverage), area, out=np.zeros(area.size), where=area > 0)
+        ratio = np.divide(self.covered_cells(coverage), area, out=np.zeros(area.size), where=area > 0)
+        return np.minimum(ratio, 1.0, out=ratio)  # float32 shares: a whole grid may sum to 1 + 3e-8
 
-    @cached_property
-    def _owner(self) -> NDArray[np.int64]:
-        return np.repeat(np.arange(self.grid_count), self.cells_per_grid)
+    def _owner(self) -> NDArray[np.int32]:
+        """The grid of each entry of cell_ids (computed when needed: a town's million entries are 4 MB)."""
+        return np.repeat(np.arange(self.grid_count, dtype=np.int32), self.cells_per_grid)
 
     @cached_property
     def _full(self) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
         """Runs of consecutive whole cells of each grid, the raster cut at every run's start and end, and for each
         (piece, grid) pair a piece of a run belongs to: piece k is [cuts[k], cuts[k + 1])."""
         whole = self.weights >= 1.0
-        ids, owner = self.cell_ids[whole], self._owner[whole]
+        ids, owner = self.cell_ids[whole], self._owner()[whole]
         if ids.size == 0:
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty, empty
@@ -113,13 +114,13 @@ class GridCellIndex:
     @cached_property
     def _partial(self) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.int64]]:
         border = self.weights < 1.0
-        return self.cell_ids[border], self.weights[border], self._owner[border]
+        return self.cell_ids[border], self.weights[border], self._owner()[border]
 
     @cached_property
     def _cells_sorted(self) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
         # by cell, the largest share first: where grids share a cell, the grid holding most of it owns it
         order = np.lexsort((-self.weights, self.cell_ids))
-        return self.cell_ids[order], self._owner[order], self.weights[order]
+        return self.cell_ids[order], self._owner()[order], self.weights[order]
 
     def grid_of_cells(self, cells: ArrayLike) -> NDArray[np.int64]:
         """The grid holding most of each raster cell, -1 outside every grid."""
@@ -246,4 +247,6 @@ def grid_cell_index(spec: RasterSpec, grid_geoms_lonlat: Sequence[BaseGeometry] 
         owner, cell, weight = (np.zeros(0, dtype=np.int64),) * 2 + (np.zeros(0),)
     order = np.lexsort((cell, owner))
     offsets = np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=geoms.size))]).astype(np.int64)
-    return GridCellIndex(cell[order].astype(np.int64), offsets, weight[order].astype(np.float64), cs * cs)
+    if spec.cell_count >= 2**31:
+        raise ValueError("a raster of 2^31 cells or more: is this one town?")
+    return GridCellIndex(cell[order].astype(np.int32), offsets, weight[order].astype(np.float32), cs * cs)

@@ -124,7 +124,7 @@ def test_cells_hold_exactly_the_grid_areas(spec: RasterSpec, grids: NDArray[np.o
     # A tessellation: where grids share a cell, their shares add up to at most the whole cell.
     total = np.zeros(spec.cell_count)
     np.add.at(total, index.cell_ids, index.weights)
-    assert total.max() <= 1.0 + 1e-9
+    assert total.max() <= 1.0 + 1e-6  # float32 shares
 
 
 def test_covered_m2_is_the_ratio_times_the_exact_area(spec: RasterSpec, grids: NDArray[np.object_],

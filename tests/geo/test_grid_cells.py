@@ -41,14 +41,14 @@ def test_grid_areas_in_cells_are_the_polygon_areas_and_shared_cells_split():
     west, east = box(115.5, 38.0, 115.50731, 38.01), box(115.50731, 38.0, 115.52, 38.01)  # an edge mid-cell
     index = grid_cell_index(spec, [west, east])
     exact_m2 = shapely.area(shapely.transform(np.array([west, east]), spec.lonlat_to_metres_rows))
-    np.testing.assert_allclose(index.raster_area_m2, exact_m2, rtol=1e-9)
+    np.testing.assert_allclose(index.raster_area_m2, exact_m2, rtol=1e-6)
     shared = np.intersect1d(index.cell_ids[:index.offsets[1]], index.cell_ids[index.offsets[1]:])
     assert shared.size > 50  # the cells along the common edge belong to both
     total = np.zeros(spec.cell_count)
     np.add.at(total, index.cell_ids, index.weights)
     # split between them, none counted twice (the two at the ends also lie partly outside both boxes)
-    assert np.all(total[shared] <= 1.0 + 1e-9)
-    assert np.isclose(total[shared], 1.0, atol=1e-9).sum() >= shared.size - 2
+    assert np.all(total[shared] <= 1.0 + 1e-6)  # float32 shares
+    assert np.isclose(total[shared], 1.0, atol=1e-6).sum() >= shared.size - 2
 
 
 def test_cells_and_their_grids_are_found_for_points():
@@ -82,7 +82,7 @@ def test_covered_cells_counts_each_grid_exactly_at_any_density(density, window):
     if window is not None:  # a batch's lines: covered cells only in a stretch of the raster (or at its very ends)
         start, stop = (int(f * spec.cell_count) for f in window)
         coverage[:start] = coverage[stop:] = 0
-    np.testing.assert_allclose(index.covered_cells(coverage), _plain_sums(index, coverage), rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(index.covered_cells(coverage), _plain_sums(index, coverage), rtol=1e-6, atol=1e-6)
     assert index.covered_ratio(coverage)[2] == 0.0
 
 
@@ -103,7 +103,7 @@ def test_covered_cells_counts_a_single_cell_at_the_edges_of_grid_rows():
         coverage = np.zeros(spec.cell_count, dtype=np.uint8)
         coverage[cell] = 255
         got = index.covered_cells(coverage)
-        np.testing.assert_allclose(got, [holders[cell].get(g, 0.0) for g in range(len(grids))], atol=1e-12,
+        np.testing.assert_allclose(got, [holders[cell].get(g, 0.0) for g in range(len(grids))], atol=1e-6,
                                    err_msg=str(cell))
 
 
@@ -113,4 +113,4 @@ def test_a_sliver_grid_gets_the_cells_it_overlaps():
     index = grid_cell_index(spec, [sliver, None, shapely.Polygon()])
     assert index.cells_per_grid[0] >= 1 and index.cells_per_grid[1:].tolist() == [0, 0]
     area_m2 = shapely.area(shapely.transform(sliver, spec.lonlat_to_metres_rows))
-    assert index.raster_area_m2[0] == pytest.approx(area_m2, rel=1e-9)
+    assert index.raster_area_m2[0] == pytest.approx(area_m2, rel=1e-6)  # shares are float32

@@ -23,8 +23,8 @@ from geo.coverage import (
 from ...models import Area, CoverageLattice
 
 _RECHECK_S = 5.0  # how stale another process's grid import may be seen; this process's own is seen at once
-# Rasters kept per process, by the cells they hold (a 90 km² town is about a million): several towns' worth.
-RASTER_CELLS_BUDGET = 40_000_000
+# Rasters kept per process, by the cells they hold: a 90 km² town is about a million cells, 15-20 MB with its index.
+RASTER_CELLS_BUDGET = 24_000_000
 _DEGREE_M = 111_320.0
 
 
