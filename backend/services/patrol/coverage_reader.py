@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date
 
 import numpy as np
@@ -39,9 +40,16 @@ class _Row:
     officer_id: int
     squad_id: int  # -1: none
 
+    @cached_property
+    def visit_rows(self) -> np.ndarray:
+        """The visits as period rows: (grid, patrol, officer, squad, first, last)."""
+        n = self.visits.shape[0]
+        return np.column_stack([self.visits[:, 0], np.full(n, self.patrol_id), np.full(n, self.officer_id),
+                                np.full(n, self.squad_id), self.visits[:, 1], self.visits[:, 2]]).astype(np.int64)
+
     @property
     def nbytes(self) -> int:
-        return len(self.cells) + self.visits.nbytes + 200
+        return len(self.cells) + 3 * self.visits.nbytes + 200
 
 
 class _BytesLRU:
@@ -129,16 +137,27 @@ def _period_rows(session: Session, region_id: int, day_from: date, day_to: date,
 
 def _day_max(session: Session, raster: RegionRaster, day: date, rows: list[tuple[int, _Row]],
              scope: tuple) -> np.ndarray:
-    """The highest share of each cell over these rows (a day of the scope), kept per process by the rows' versions."""
-    signature = tuple(sorted((row_id, str(row.updated_at)) for row_id, row in rows))
+    """The highest share of each cell over these rows (a day of the scope), kept per process with the rows'
+    versions. A row only ever grows (batches add to it; a recount replaces it by a new row), so while today's
+    batches arrive only the rows that changed are added to the kept maximum."""
+    versions = {row_id: str(row.updated_at) for row_id, row in rows}
     key = (str(session.get_bind().url), raster.key, day, scope)
     kept = _days.get(key)
-    if kept is not None and kept[0][0] == signature:
-        return kept[0][1]
+    if kept is not None:
+        kept_versions, kept_values = kept[0]
+        if kept_versions == versions:
+            return kept_values
+        if kept_versions.keys() <= versions.keys():
+            values = kept_values.copy()  # the kept one may be read by another thread right now
+            for row_id, row in rows:
+                if kept_versions.get(row_id) != versions[row_id]:
+                    window_of(raster, *row.extent, row.cells).max_into(raster.spec, values)
+            _days.put(key, (versions, values), values.nbytes)
+            return values
     values = np.zeros(raster.spec.cell_count, dtype=np.uint8)
     for _, row in rows:
         window_of(raster, *row.extent, row.cells).max_into(raster.spec, values)
-    _days.put(key, (signature, values), values.nbytes)
+    _days.put(key, (versions, values), values.nbytes)
     return values
 
 
@@ -148,19 +167,30 @@ def region_coverage(session: Session, raster: RegionRaster, day_from: date, day_
     last)) of the scope in one region."""
     by_day = _period_rows(session, raster.region_id, day_from, day_to, squad_id, officer_id)
     scope = (squad_id, officer_id)
-    cells = None
-    visits = []
-    for day, rows in by_day.items():
-        day_values = _day_max(session, raster, day, rows, scope)
-        cells = day_values.copy() if cells is None else np.maximum(cells, day_values, out=cells)
-        for _, row in rows:
-            if row.visits.size:
-                n = row.visits.shape[0]
-                visits.append(np.column_stack([row.visits[:, 0], np.full(n, row.patrol_id), np.full(n, row.officer_id),
-                                               np.full(n, row.squad_id), row.visits[:, 1], row.visits[:, 2]]))
-    if cells is None:
-        cells = np.zeros(raster.spec.cell_count, dtype=np.uint8)
-    return cells, (np.concatenate(visits) if visits else np.zeros((0, 6), dtype=np.int64))
+    if not by_day:
+        return np.zeros(raster.spec.cell_count, dtype=np.uint8), np.zeros((0, 6), dtype=np.int64)
+    latest = max(by_day)
+    # The days before the latest rarely change: their maximum and visits are kept, by their rows' versions, so a
+    # week read while today's batches arrive costs about a day's.
+    earlier = sorted(d for d in by_day if d != latest)
+    signature = tuple((d, tuple(sorted((row_id, str(row.updated_at)) for row_id, row in by_day[d]))) for d in earlier)
+    key = (str(session.get_bind().url), raster.key, "earlier", latest, scope)
+    kept = _days.get(key)
+    if kept is not None and kept[0][0] == signature:
+        cells, visits = kept[0][1], kept[0][2]
+    else:
+        cells, parts = None, []
+        for day in earlier:
+            day_values = _day_max(session, raster, day, by_day[day], scope)
+            cells = day_values.copy() if cells is None else np.maximum(cells, day_values, out=cells)
+            parts += [row.visit_rows for _, row in by_day[day] if row.visit_rows.size]
+        visits = np.concatenate(parts) if parts else np.zeros((0, 6), dtype=np.int64)
+        if cells is not None:
+            _days.put(key, (signature, cells, visits), cells.nbytes + visits.nbytes)
+    today = _day_max(session, raster, latest, by_day[latest], scope)
+    cells = today.copy() if cells is None else np.maximum(cells, today)
+    latest_visits = [row.visit_rows for _, row in by_day[latest] if row.visit_rows.size]
+    return cells, np.concatenate([visits, *latest_visits]) if latest_visits else visits
 
 
 @dataclass(frozen=True)

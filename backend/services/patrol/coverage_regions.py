@@ -38,6 +38,8 @@ class RegionMap:
     grids_of_region: dict[int, np.ndarray]  # sorted grid ids
     region_ids: np.ndarray
     boxes: np.ndarray  # (regions, 4): min lon, min lat, max lon, max lat, padded
+    grid_array: np.ndarray  # every grid id, sorted, and the region of each: regions_of without a Python loop
+    region_array: np.ndarray
 
     def regions_near(self, lon: np.ndarray, lat: np.ndarray) -> list[int]:
         """Regions whose padded box holds any of these fixes (normally one: the town being patrolled)."""
@@ -55,12 +57,14 @@ class RegionMap:
 
     def regions_of(self, grid_ids) -> dict[int, list[int]]:
         """The given grids grouped by region (unknown ids left out)."""
-        out: dict[int, list[int]] = {}
-        for g in grid_ids:
-            region = self.region_of_grid.get(int(g))
-            if region is not None:
-                out.setdefault(region, []).append(int(g))
-        return out
+        wanted = np.asarray(grid_ids, dtype=np.int64)
+        if wanted.size == 0 or self.grid_array.size == 0:
+            return {}
+        at = np.minimum(np.searchsorted(self.grid_array, wanted), self.grid_array.size - 1)
+        known = self.grid_array[at] == wanted
+        regions = self.region_array[at[known]]
+        wanted = wanted[known]
+        return {int(r): wanted[regions == r].tolist() for r in np.unique(regions)}
 
 
 @dataclass(frozen=True)
@@ -143,8 +147,10 @@ def _build_map(session: Session, version: tuple) -> RegionMap:
         pad_lat = 3 * DEFAULT_RADIUS_M / _DEGREE_M
         pad_lon = pad_lat / max(np.cos(np.radians(max(abs(y0), abs(y1)))), 0.01)
         boxes[k] = (x0 - pad_lon, y0 - pad_lat, x1 + pad_lon, y1 + pad_lat)
+    grid_array = np.array([g.id for g in grids], dtype=np.int64)  # in id order (the query's order_by)
     return RegionMap(version, region_of_grid,
-                     {r: np.array([m.id for m in ms], dtype=np.int64) for r, ms in members.items()}, region_ids, boxes)
+                     {r: np.array([m.id for m in ms], dtype=np.int64) for r, ms in members.items()}, region_ids, boxes,
+                     grid_array, np.array([region_of_grid[g] for g in grid_array.tolist()], dtype=np.int64))
 
 
 TILE_DEG = 0.25  # ~28 km: a town's size, so a region of grids under no town stays a town's size too
