@@ -3,32 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { PatrolServer } from '../../data/patrolServer'
 import { loadApp, uniqueDbName } from '../../appHarness'
-
-type Ok = PositionCallback
-type Err = PositionErrorCallback
-
-class FakeGeolocation {
-  watchers = new Map<number, { ok: Ok; err?: Err | null; opts?: PositionOptions }>()
-  private n = 0
-  watchPosition = (ok: Ok, err?: Err | null, opts?: PositionOptions) => {
-    this.watchers.set(++this.n, { ok, err, opts })
-    return this.n
-  }
-  clearWatch = (id: number) => {
-    this.watchers.delete(id)
-  }
-  getCurrentPosition = () => undefined
-  emit(lon: number, lat: number, t: number, accuracy = 5) {
-    const pos = {
-      timestamp: t,
-      coords: { longitude: lon, latitude: lat, accuracy, speed: null, heading: null, altitude: null, altitudeAccuracy: null },
-    } as unknown as GeolocationPosition
-    for (const w of this.watchers.values()) w.ok(pos)
-  }
-  fail(code: number) {
-    for (const w of this.watchers.values()) w.err?.({ code, message: `error ${code}` } as GeolocationPositionError)
-  }
-}
+import { FakeGeolocation } from './fakeGeolocation'
 
 let geo: FakeGeolocation
 let stores: { resetPatrolStore(): void }[] = []
