@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None) -> Flask:
                                 x_host=settings.trusted_proxies)
 
     from .context import authenticate_request
-    from .errors import register_error_handlers
+    from .extensions.http_errors import register_error_handlers
     from .extensions.api import Api
     from .extensions.database import Database
     from .resources import register_resources

@@ -86,7 +86,7 @@ def audit() -> None:
 def audit_verify() -> None:
     """Check the hash chain of the audit log; name the first broken row."""
     from .extensions.database import get_session
-    from .services.audit import verify_chain
+    from .services.core.audit import verify_chain
 
     with _app_context(_settings()):
         report = verify_chain(get_session())
@@ -107,13 +107,30 @@ def coverage() -> None:
 def coverage_rebuild() -> None:
     """Recount all coverage from the stored fixes (after restoring a backup of the fixes alone, or changing grids)."""
     from .extensions.database import get_session
-    from .services.patrols import rebuild_all_coverage
+    from .services.patrol.recount import rebuild_all_coverage
 
     with _app_context(_settings()):
         session = get_session()
         patrols, days = rebuild_all_coverage(session)
         session.commit()
     click.echo(f"coverage rebuilt: {patrols} patrols over {days} days")
+
+
+@main.group()
+def patrols() -> None:
+    """Patrols."""
+
+
+@patrols.command("end-stale")
+def patrols_end_stale() -> None:
+    """End patrols not heard of for PATROL_IDLE_END_S, or whose shift is over (a served app does this every minute;
+    run it from cron where the app runs without gunicorn)."""
+    from .housekeeping import run_once
+
+    from . import create_app
+
+    ended = run_once(create_app(_settings()))
+    click.echo(f"{ended} patrols ended")
 
 
 @main.group()
@@ -128,17 +145,18 @@ def user() -> None:
 @click.password_option()
 def user_create(username: str, display_name: str, roles: tuple[str, ...], password: str) -> None:
     """Create a user, e.g. the first admin of a production install."""
-    from .errors import AppError
+    from .errors import DomainError
+    from .i18n import error_message
     from .extensions.database import get_session
-    from .services.people import create_user
+    from .services.core.people import create_user
 
     with _app_context(_settings()):
         session = get_session()
         try:
             created = create_user(session, None, {"username": username, "display_name": display_name,
                                                    "password": password, "roles": list(roles)})
-        except AppError as exc:
-            raise click.ClickException(exc.message()) from exc
+        except DomainError as exc:
+            raise click.ClickException(error_message(exc)) from exc
         session.commit()
         click.echo(f"user {created.username} created (id {created.id})")
 
@@ -150,11 +168,12 @@ def user_set_password(username: str, password: str) -> None:
     """Set a user's password and revoke their sessions."""
     from sqlalchemy import select
 
-    from .errors import AppError
+    from .errors import DomainError
+    from .i18n import error_message
     from .extensions.database import get_session
     from .models import User
-    from .services import audit as audit_service
-    from .services.auth import set_password
+    from .services.core import audit as audit_service
+    from .services.core.auth import set_password
 
     with _app_context(_settings()):
         session = get_session()
@@ -163,8 +182,8 @@ def user_set_password(username: str, password: str) -> None:
             raise click.ClickException(f"no user {username}")
         try:
             set_password(session, target, password)
-        except AppError as exc:
-            raise click.ClickException(exc.message()) from exc
+        except DomainError as exc:
+            raise click.ClickException(error_message(exc)) from exc
         audit_service.record(session, "user.password_reset", "user", target.id, actor_username="cli")
         session.commit()
         click.echo(f"password of {username} changed; their sessions were revoked")

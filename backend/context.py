@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import current_app, g, request
 from sqlalchemy.orm import joinedload, lazyload
 
-from .errors import Unauthorized
+from .errors import NotAuthenticated
 from .extensions.database import get_session
 from .models import User
 from .security import decode_access_token, password_stamp
@@ -21,14 +21,14 @@ def authenticate_request() -> None:
         return
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
-        raise Unauthorized()
+        raise NotAuthenticated()
     claims = decode_access_token(current_app.config["SECRET_KEY"], header[7:].strip())
     # The roles in the same query (a join), not a second one: this runs before every request. Village and
     # department load only where a request reads them (eager loaders cost ~1 ms here even when they are null).
     user = get_session().get(User, int(claims["sub"]), options=_USER_OPTIONS)
     # A token issued before the last password change, or for a deactivated user, is no longer valid.
     if user is None or not user.active or claims["pwd"] != password_stamp(user.password_changed_at):
-        raise Unauthorized("invalid_token")
+        raise NotAuthenticated("invalid_token")
     g.user = user
 
 

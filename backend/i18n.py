@@ -1,7 +1,12 @@
-"""User-facing messages in zh-CN (default) and English, chosen by Accept-Language."""
+"""User-facing messages in zh-CN (default) and English: the catalogue, and localising values that carry Text.
+The edge (extensions.http_errors) chooses the language from the request; nothing here reads one."""
 from __future__ import annotations
 
-from flask import has_request_context, request
+from dataclasses import fields, is_dataclass, replace
+
+from .errors import DomainError, Text
+
+LANGUAGES = ("zh-CN", "en")
 
 MESSAGES: dict[str, tuple[str, str]] = {
     # code: (zh-CN, en)
@@ -47,23 +52,32 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "task_in_use": ("已有巡查按此排班开始，不能删除", "A patrol was started from this task: it cannot be deleted"),
     "task_not_yours": ("这不是您的排班", "This task is not yours"),
     "task_over": ("该排班的班次已结束", "This task's shift is over"),
+    "patrol_running": (
+        "您有一个正在进行的巡查（开始于 {started_at}），请继续该巡查或先结束它",
+        "You have a patrol running (started {started_at}): resume it or end it first",
+    ),
     "point_not_found": ("该位置不在任何可见区域内", "That point is in no area you may see"),
 }
 
 
-def wants_english() -> bool:
-    if not has_request_context():
-        return False
-    best = request.accept_languages.best_match(["zh-CN", "zh", "en"], default="zh-CN")
-    return best == "en"
-
-
-def message(code: str, **params) -> str:
+def message(code: str, lang: str = "zh-CN", **params: object) -> str:
     zh, en = MESSAGES.get(code, MESSAGES["bad_request"])
-    text = en if wants_english() else zh
+    text = en if lang == "en" else zh
     return text.format(**params) if params else text
 
 
-def pick(zh: str, en: str) -> str:
-    """Choose between two texts supplied by a lower layer (e.g. geo validation)."""
-    return en if wants_english() else zh
+def error_message(error: DomainError, lang: str = "zh-CN") -> str:
+    return error.text.pick(lang) if error.text is not None else message(error.code, lang, **error.params)
+
+
+def localize(value, lang: str):
+    """`value` with every Text in it (in dicts, lists, tuples and dataclasses) replaced by its `lang` string."""
+    if isinstance(value, Text):
+        return value.pick(lang)
+    if isinstance(value, dict):
+        return {k: localize(v, lang) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(localize(v, lang) for v in value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return replace(value, **{f.name: localize(getattr(value, f.name), lang) for f in fields(value) if f.init})
+    return value

@@ -9,7 +9,7 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from .errors import BadRequest, Unauthorized
+from .errors import InvalidInput, NotAuthenticated
 from .settings import DEMO_PASSWORD
 
 MIN_PASSWORD_LENGTH = 10
@@ -35,11 +35,11 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 def check_password_rules(username: str, password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise BadRequest("password_too_short", details={"fields": {"password": "too_short"}}, min=MIN_PASSWORD_LENGTH)
+        raise InvalidInput("password_too_short", details={"fields": {"password": "too_short"}}, min=MIN_PASSWORD_LENGTH)
     if password.strip().lower() == username.strip().lower():
-        raise BadRequest("password_is_username", details={"fields": {"password": "equals_username"}})
+        raise InvalidInput("password_is_username", details={"fields": {"password": "equals_username"}})
     if password == DEMO_PASSWORD:  # published in the README: never a real password
-        raise BadRequest("password_is_demo", details={"fields": {"password": "demo_password"}})
+        raise InvalidInput("password_is_demo", details={"fields": {"password": "demo_password"}})
 
 
 def password_stamp(changed_at: datetime) -> int:
@@ -58,11 +58,11 @@ def decode_access_token(secret: str, token: str) -> dict:
     try:
         claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp", "iat", "sub", "pwd"]})
     except jwt.ExpiredSignatureError as exc:
-        raise Unauthorized("token_expired") from exc
+        raise NotAuthenticated("token_expired") from exc
     except jwt.PyJWTError as exc:
-        raise Unauthorized("invalid_token") from exc
+        raise NotAuthenticated("invalid_token") from exc
     if claims.get("typ") != "access":
-        raise Unauthorized("invalid_token")
+        raise NotAuthenticated("invalid_token")
     return claims
 
 

@@ -47,6 +47,7 @@ class Settings:
     tianditu_key: str = ""
     demo: bool = True
     trusted_proxies: int = 0
+    patrol_idle_end_s: int = 2 * 3600
     extra: dict = field(default_factory=dict)
 
     @property
@@ -75,6 +76,7 @@ class Settings:
             tianditu_key=env.get("TIANDITU_KEY", ""),
             demo=not production,
             trusted_proxies=int(env.get("TRUSTED_PROXIES", 0)),
+            patrol_idle_end_s=int(env.get("PATROL_IDLE_END_S", 2 * 3600)),
         )
         for key, value in overrides.items():
             setattr(s, key, value)

@@ -4,9 +4,11 @@ import logging
 
 from . import create_app
 from .extensions.database import start_wal_checkpoints
+from .housekeeping import start_housekeeping
 
 app = create_app()
 start_wal_checkpoints(app.extensions["gridpatrol_db"].engine)
+start_housekeeping(app)
 
 
 def _warm_up() -> None:
@@ -14,7 +16,7 @@ def _warm_up() -> None:
     from sqlalchemy import inspect
 
     from .extensions.database import get_db, get_session
-    from .services.coverage import town_raster
+    from .services.patrol.coverage import town_raster
 
     with app.app_context():
         if not inspect(get_db().engine).has_table("coverage_lattice"):

@@ -4,8 +4,8 @@ Run: python bench/coverage_query.py [--grids 1000] [--patrols-per-day 30] [--pg 
 
 For each database (SpatiaLite; PostGIS when reachable): 1,000 Voronoi grids over the demo town's 90 km², 30
 officers, and a week of 30 patrols a day of 2,000 fixes each, stored through the same code the API uses as
-batches arrive (services.coverage.add_kept_fixes). Then, median of `--repeat` runs:
-  - the query itself (services.coverage.coverage_by_grid: bitmaps + visits -> per-grid figures), for the last
+batches arrive (services.patrol.coverage.add_kept_fixes). Then, median of `--repeat` runs:
+  - the query itself (services.patrol.coverage.coverage_by_grid: bitmaps + visits -> per-grid figures), for the last
     day and the week, while batches keep arriving for that day (one is stored, untimed, before each query, so
     its rows must be read again; past days are kept decompressed in the process between queries);
   - the same cold: nothing kept in the process, as for the first query after a restart;
@@ -49,8 +49,8 @@ def build(database_url: str, grids: int, per_day: int, seed: int):
     from backend.extensions.database import get_session
     from backend.migrate import upgrade
     from backend.models import Area, Patrol
-    from backend.services import coverage
-    from backend.services.people import create_user
+    from backend.services.patrol import coverage
+    from backend.services.core.people import create_user
     from backend.settings import Settings
 
     rng = np.random.default_rng(seed)
@@ -141,7 +141,7 @@ def live_batches(session, coverage, rng, today: date):
 def measure(name: str, database_url: str, args) -> bool:
     from backend.extensions.database import get_session
     from backend.models import Area
-    from backend.services import coverage
+    from backend.services.patrol import coverage
     from sqlalchemy import select
 
     print(f"\n[{name}]")

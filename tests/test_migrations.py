@@ -47,7 +47,7 @@ def test_stored_fixes_move_to_rows_on_downgrade_and_back_unchanged(app, client, 
     from sqlalchemy import text
 
     from backend.extensions.database import get_session
-    from backend.services import fix_store
+    from backend.services.patrol import fix_store
 
     raw = (shared_data / "gps" / "gpxpy__korita-zbevnica.gpx").read_bytes()
     imported = client.post("/api/v1/patrols/import", headers=auth.headers("leader1"),

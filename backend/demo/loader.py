@@ -13,7 +13,7 @@ from geo.projection import geodesic_area_m2
 
 from ..models import Area, Department, Squad, User, UserRole
 from ..security import hash_password
-from ..services import audit
+from ..services.core import audit
 from ..settings import DEMO_PASSWORD
 from .people import DEPARTMENTS, chinese_names
 

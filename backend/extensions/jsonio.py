@@ -5,6 +5,8 @@ from __future__ import annotations
 import orjson
 from flask.json.provider import DefaultJSONProvider
 
+from ..errors import Text
+
 
 class OrjsonProvider(DefaultJSONProvider):
     def dumps(self, obj, **kwargs) -> str:
@@ -14,7 +16,14 @@ class OrjsonProvider(DefaultJSONProvider):
             option |= orjson.OPT_SORT_KEYS
         if kwargs.get("indent") is not None:
             option |= orjson.OPT_INDENT_2
-        return orjson.dumps(obj, default=self.default, option=option).decode()
+        return orjson.dumps(obj, default=self._default, option=option).decode()
+
+    def _default(self, obj):
+        if isinstance(obj, Text):  # a message the core wrote in both languages: the request's one
+            from .http_errors import request_language
+
+            return obj.pick(request_language())
+        return self.default(obj)
 
     def loads(self, s, **kwargs):
         return orjson.loads(s)

@@ -3,11 +3,11 @@ from .audit import GENESIS_HASH, AuditEntry
 from .base import Base, utcnow
 from .coverage import CoverageDay, CoverageLattice, PatrolGridVisit, PatrolTask
 from .org import AREA_KINDS, Area, Department, Squad, squad_areas
-from .patrols import Patrol, PatrolBatch, TrackChunk
+from .patrols import END_REASONS, Patrol, PatrolBatch, TrackChunk
 from .users import ROLES, LoginAttempt, LoginLock, RefreshToken, User, UserRole
 
 __all__ = [
-    "AREA_KINDS", "ROLES", "GENESIS_HASH", "Area", "AuditEntry", "Base", "CoverageLattice", "Department",
+    "AREA_KINDS", "END_REASONS", "ROLES", "GENESIS_HASH", "Area", "AuditEntry", "Base", "CoverageLattice", "Department",
     "CoverageDay", "PatrolGridVisit", "PatrolTask", "LoginAttempt", "LoginLock",
     "Patrol", "PatrolBatch", "RefreshToken", "Squad", "TrackChunk", "User", "UserRole", "squad_areas", "utcnow",
 ]

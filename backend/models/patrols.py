@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, utcnow
 
 
+# Why a patrol ended: the officer ended it, the server did after PATROL_IDLE_END_S without a batch, or at its task's
+# shift end; a patrol found running beside a newer one when the one-running rule came (migration 0005); a GPX file.
+END_REASONS = ("user", "idle", "shift_end", "superseded", "import")
+
+
 class Patrol(Base):
     __tablename__ = "patrols"
+    # One running patrol per officer: a second start from another phone is refused, not a second track.
+    __table_args__ = (Index("uq_patrols_running_officer", "officer_id", unique=True,
+                            postgresql_where=text("ended_at IS NULL"), sqlite_where=text("ended_at IS NULL")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[str] = mapped_column(String(64), unique=True)  # made by the phone: retries return this row
@@ -19,6 +27,8 @@ class Patrol(Base):
     squad_id: Mapped[int | None] = mapped_column(ForeignKey("squads.id"), index=True)  # the officer's at the start
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(16))  # END_REASONS; None while running
+    last_seen_at: Mapped[datetime | None]  # the start or the last batch received: idle patrols end by themselves
     grid_ids: Mapped[list] = mapped_column(JSON, default=list)  # planned grids; coverage counts every grid passed
     task_id: Mapped[int | None] = mapped_column(ForeignKey("patrol_tasks.id"), index=True)
     shift_ends_at: Mapped[datetime | None]  # from the task: fixes after it are off duty, like after the end
@@ -31,7 +41,7 @@ class Patrol(Base):
     dropped: Mapped[dict] = mapped_column(JSON, default=dict)
     gaps: Mapped[list] = mapped_column(JSON, default=list)
     flags: Mapped[dict] = mapped_column(JSON, default=dict)
-    # Time of the kept fix the next batch's re-cleaning starts from (services.patrols.TAIL_KEPT).
+    # Time of the kept fix the next batch's re-cleaning starts from (services.patrol.track.TAIL_KEPT).
     tail_from_t: Mapped[float | None] = mapped_column(Float)
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -50,7 +60,7 @@ class PatrolBatch(Base):
 
 
 class TrackChunk(Base):
-    """The raw fixes of one batch (or one imported file), kept together as column arrays (services.fix_store):
+    """The raw fixes of one batch (or one imported file), kept together as column arrays (services.patrol.fix_store):
     every fix as received, with whether the cleaner kept it and why not. One row a batch instead of one a fix:
     storing 2,000 rows cost PostgreSQL 10-14 ms of COPY and index upkeep, one row costs well under 1 ms, and a
     patrol's track is read back in a few rows."""

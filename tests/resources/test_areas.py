@@ -45,7 +45,7 @@ def _area_count(client, headers) -> int:
 def empty_admin(empty_app) -> Auth:
     """An administrator in the empty database (the first admin of a fresh install is created from the CLI)."""
     from backend.extensions.database import get_session
-    from backend.services.people import create_user
+    from backend.services.core.people import create_user
 
     with empty_app.app_context():
         session = get_session()
@@ -318,8 +318,8 @@ def test_missing_file_part_and_wrong_parent_are_refused(shared_app, shared_auth,
     assert no_file.status_code == 400 and no_file.get_json()["code"] == "file_required"
     assert "file" in no_file.get_json()["details"]["fields"]
 
-    town = client.get("/api/v1/areas?kind=town", headers=headers).get_json()["features"][0]
-    wrong = _upload(client, headers, raw_files["san_francisco"], kind="grid", parent=town["id"])
+    grid = client.get("/api/v1/areas?kind=grid", headers=headers).get_json()["features"][0]
+    wrong = _upload(client, headers, raw_files["san_francisco"], kind="grid", parent=grid["id"])
     assert wrong.status_code == 400 and wrong.get_json()["code"] == "invalid_parent"
     missing = _upload(client, headers, raw_files["san_francisco"], kind="grid", parent=999999)
     assert missing.status_code == 400 and missing.get_json()["code"] == "invalid_parent"

@@ -53,6 +53,10 @@ def post_batches(client, headers, patrol_id, points, sizes, prefix="batch"):
 
 
 def start_patrol(client, headers, started_at, client_id, **extra):
+    """Start a patrol, ending the officer's previous one first, as the officer does (one runs at a time)."""
+    for running in client.get("/api/v1/patrols?active=true", headers=headers).get_json():
+        ended = client.post(f"/api/v1/patrols/{running['id']}/end", headers=headers, json={})
+        assert ended.status_code == 200
     response = client.post("/api/v1/patrols", headers=headers,
                            json={"client_id": client_id, "started_at": started_at.isoformat(), **extra})
     assert response.status_code == 201, response.get_json()
@@ -76,7 +80,7 @@ def kept_parts(points, rules: TrackRules | None = None):
 def san_francisco(empty_app, shared_data):
     """San Francisco's 37 neighbourhoods (a real boundary file) imported as grids, an admin and an officer."""
     from backend.extensions.database import get_session
-    from backend.services.people import create_user
+    from backend.services.core.people import create_user
 
     with empty_app.app_context():
         session = get_session()
@@ -240,7 +244,7 @@ def test_the_tail_kept_between_batches_is_what_the_database_holds(app, client, a
     # including around the logger's spike and a stretch of inaccurate fixes cut by a batch boundary.
     from backend.extensions.database import get_session
     from backend.models import Patrol
-    from backend.services import patrols
+    from backend.services.patrol import tail as patrols
 
     t0, points = officer1_track
     points = [{**p, "accuracy_m": 80.0} if 95 <= i < 110 else p for i, p in enumerate(points)]
@@ -428,7 +432,7 @@ def test_a_bad_period_is_a_clear_400(client, auth):
 
 def test_today_is_the_default_period(client, auth):
     body = client.get("/api/v1/coverage", headers=auth.headers("leader1")).get_json()
-    from backend.services.coverage import today_local
+    from backend.services.patrol.coverage import today_local
 
     assert body["from"] == body["to"] == today_local().isoformat()
     assert date.fromisoformat(body["from"])
@@ -436,7 +440,7 @@ def test_today_is_the_default_period(client, auth):
 
 def test_rebuilding_all_coverage_from_the_fixes_gives_the_same_figures(app, client, auth, officer1_track):
     from backend.extensions.database import get_session
-    from backend.services.patrols import rebuild_all_coverage
+    from backend.services.patrol.recount import rebuild_all_coverage
 
     t0, points = officer1_track
     for k, username in enumerate(("officer1", "officer2")):
@@ -486,7 +490,7 @@ def test_two_officers_first_batches_of_a_day_at_once_both_count(app, client, aut
     from sqlalchemy.orm import Session
 
     from backend.models import Patrol, User
-    from backend.services import coverage
+    from backend.services.patrol import coverage
 
     grids = client.get("/api/v1/areas?kind=grid", headers=auth.headers("admin")).get_json()["features"]
     grid = max(grids, key=lambda f: f["properties"]["area_m2"])
@@ -552,7 +556,7 @@ def test_two_officers_first_batches_of_a_day_at_once_both_count(app, client, aut
 def test_a_week_read_between_batches_is_never_stale(app, client, auth, officer1_track):
     """Past days are kept decompressed between queries: each read after a batch, a late batch for an earlier
     day, or a full rebuild must show exactly what a read with nothing kept shows."""
-    from backend.services import coverage
+    from backend.services.patrol import coverage
 
     t0, points = officer1_track
     officer = auth.headers("officer1")
@@ -589,7 +593,7 @@ def test_a_week_read_between_batches_is_never_stale(app, client, auth, officer1_
     read()
     with app.app_context():  # `gridpatrol coverage rebuild`: every row deleted and written again
         from backend.extensions.database import get_session
-        from backend.services.patrols import rebuild_all_coverage
+        from backend.services.patrol.recount import rebuild_all_coverage
 
         session = get_session()
         rebuild_all_coverage(session)

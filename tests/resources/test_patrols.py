@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from backend.extensions.database import get_session
 from backend.models import PatrolBatch, TrackChunk
-from backend.services import fix_store
+from backend.services.patrol import fix_store
 from geo.gpx import parse_gpx
 
 START = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
@@ -62,7 +62,7 @@ def test_patrol_life(app, client, auth, officer_grid):
     first = client.post(f"/api/v1/patrols/{patrol['id']}/points", headers=headers, json=batch)
     assert first.status_code == 200
     assert first.get_json() == {"batch_id": "batch-0001-abcd", "received": 100, "accepted": 100, "dropped": {},
-                                "point_count": 100}
+                                "point_count": 100, "ended_at": None, "end_reason": None}
     retry = client.post(f"/api/v1/patrols/{patrol['id']}/points", headers=headers, json=batch)
     assert retry.status_code == 200 and retry.get_json() == first.get_json()
     assert stored_points(app, patrol["id"]) == 100

@@ -4,11 +4,13 @@ from __future__ import annotations
 from flask import request
 
 from ...context import client_addr, current_user
-from ...errors import BadRequest
+from ...errors import InvalidInput
 from ...extensions.api import Blueprint
 from ...extensions.database import get_session
+from ...extensions.http_errors import localized
 from ...policies import area_scope, require_area_writer
-from ...services import areas, coverage
+from ...services.core import areas
+from ...services.patrol import coverage
 from .schemas import (
     AreaQuerySchema,
     ImportFileSchema,
@@ -63,11 +65,12 @@ def import_areas(form, files):
     require_area_writer(user)
     upload = request.files.get("file")
     if upload is None:
-        raise BadRequest("file_required", details={"fields": {"file": "required"}})
+        raise InvalidInput("file_required", details={"fields": {"file": "required"}})
     result = areas.import_boundaries(
         get_session(), user, upload.read(), kind=form["kind"], parent_id=form.get("parent"),
         name_property=form.get("name_property"), code_property=form.get("code_property"),
         filename=upload.filename, client_addr=client_addr(),
     )
+    get_session().commit()
     coverage.forget_rasters()  # new grids count from the next batch on
-    return result
+    return localized(result)

@@ -7,11 +7,10 @@ import marshmallow as ma
 from sqlalchemy import select
 
 from ...context import current_user
-from ...errors import Forbidden
 from ...extensions.api import Blueprint, Schema, page_of
 from ...extensions.database import get_session
 from ...models import AuditEntry
-from ...policies import sees_everything
+from ...policies import require_audit_reader
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit", description="Audit log (全程留痕)")
 
@@ -42,8 +41,7 @@ class AuditEntrySchema(Schema):
 @blp.paginate(page_size=100, max_page_size=1000)
 def list_audit(query, pagination_parameters):
     """Newest first."""
-    if not sees_everything(current_user()):
-        raise Forbidden()
+    require_audit_reader(current_user())
     session = get_session()
     stmt = select(AuditEntry)
     for key, column in (("entity", AuditEntry.entity), ("entity_id", AuditEntry.entity_id),

@@ -6,7 +6,7 @@ from flask import current_app
 from ...context import client_addr
 from ...extensions.api import Blueprint
 from ...extensions.database import get_session
-from ...services import auth
+from ...services.core import auth
 from .schemas import LoginSchema, RefreshSchema, TokenPairSchema
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign-in and tokens")

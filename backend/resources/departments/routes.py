@@ -11,7 +11,7 @@ from ...extensions.api import Blueprint, Schema, page_of
 from ...extensions.database import get_session
 from ...models import Department
 from ...policies import require_admin, scoped_departments
-from ...services import people
+from ...services.core import people
 
 blp = Blueprint("departments", __name__, url_prefix="/api/v1/departments", description="County departments")
 

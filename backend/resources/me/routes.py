@@ -5,13 +5,13 @@ import marshmallow as ma
 from sqlalchemy import select
 
 from ...context import client_addr, current_user
-from ...errors import BadRequest
+from ...errors import InvalidInput
 from ...extensions.api import Blueprint, Schema
 from ...extensions.database import get_session
 from ...models import Area
 from ...policies import area_scope, scoped_areas
 from ...security import verify_password
-from ...services import audit, auth
+from ...services.core import audit, auth
 from ..users.schemas import UserSchema
 
 blp = Blueprint("me", __name__, url_prefix="/api/v1/me", description="The signed-in user")
@@ -47,7 +47,7 @@ def change_password(body):
     """Change one's own password; every refresh token of the user is revoked."""
     session, user = get_session(), current_user()
     if not verify_password(user.password_hash, body["current_password"]):
-        raise BadRequest("password_wrong", details={"fields": {"current_password": "wrong"}})
+        raise InvalidInput("password_wrong", details={"fields": {"current_password": "wrong"}})
     auth.set_password(session, user, body["new_password"])
     audit.record(session, "user.password_changed", "user", user.id, actor=user, client_addr=client_addr())
     session.commit()

@@ -3,17 +3,18 @@ from __future__ import annotations
 
 from datetime import datetime, UTC
 
-from flask import Response, request
+from flask import Response, current_app, request
 from flask.views import MethodView
 from sqlalchemy import select
 
 from ...context import client_addr, current_user
 from ...extensions.api import Blueprint, page_of
 from ...extensions.database import get_session
-from ...errors import BadRequest
+from ...errors import InvalidInput
 from ...models import Patrol, User
 from ...policies import area_scope, require_patrol_officer, require_track_importer, scoped_patrols
-from ...services import patrols
+from ...services.patrol import exports, intake, positions, recount
+from ...services.patrol.running import PatrolRunning
 from .schemas import (
     BatchAnswerSchema, GpxImportAnswerSchema, PatrolCoverageSchema, PositionsQuerySchema, PositionsSchema,
     TrackQuerySchema, GpxImportFileSchema, GpxImportFormSchema, PatrolEndSchema, PatrolQuerySchema, PatrolSchema, PatrolStartSchema, PointsBatchSchema,
@@ -42,10 +43,17 @@ class Patrols(MethodView):
     @blp.response(201, PatrolSchema)
     @blp.alt_response(200, schema=PatrolSchema, description="A retry: the patrol this client id started")
     def post(self, data):
-        """Start a patrol (officers). Idempotent on client_id."""
+        """Start a patrol (officers). Idempotent on client_id. While another patrol of the officer runs (another
+        phone), a new client_id is a 409 `patrol_running` whose details hold that patrol: resume or end it."""
         session, user = get_session(), current_user()
         require_patrol_officer(user)
-        patrol, created = patrols.start_patrol(session, user, area_scope(session, user), data, client_addr())
+        try:
+            patrol, created = intake.start_patrol(session, user, area_scope(session, user), data, client_addr(),
+                                                  idle_s=current_app.config["GRIDPATROL"].patrol_idle_end_s)
+        except PatrolRunning as running:
+            session.commit()  # stale patrols it ended on the way stay ended
+            running.details = {"patrol": PatrolSchema().dump(running.patrol)}
+            raise
         session.commit()
         return patrol, 201 if created else 200
 
@@ -60,10 +68,10 @@ def import_gpx(form, files):
     session, actor = get_session(), current_user()
     upload = request.files.get("file")
     if upload is None:
-        raise BadRequest("file_required", details={"fields": {"file": "required"}})
+        raise InvalidInput("file_required", details={"fields": {"file": "required"}})
     officer = _officer(session, form["officer"])
     require_track_importer(actor, officer)
-    _, answer, created = patrols.import_gpx(session, actor, officer, upload.read(), upload.filename, client_addr())
+    _, answer, created = intake.import_gpx(session, actor, officer, upload.read(), upload.filename, client_addr())
     session.commit()
     return answer, 201 if created else 200
 
@@ -72,7 +80,7 @@ def _officer(session, ref: str) -> User:
     column = User.id if ref.isdigit() else User.username
     officer = session.scalar(select(User).where(column == (int(ref) if ref.isdigit() else ref)))
     if officer is None or not officer.has_role("officer"):
-        raise BadRequest("validation_error", details={"fields": {"officer": "not_an_officer"}})
+        raise InvalidInput("validation_error", details={"fields": {"officer": "not_an_officer"}})
     return officer
 
 
@@ -80,7 +88,7 @@ def _officer(session, ref: str) -> User:
 @blp.response(200, PatrolSchema)
 def get_patrol(patrol_id):
     """One patrol with its summary: fixes stored, distance, duration, moving time, gaps, flags."""
-    return patrols.visible_patrol(get_session(), current_user(), patrol_id)
+    return intake.visible_patrol(get_session(), current_user(), patrol_id)
 
 
 @blp.route("/<int:patrol_id>/points", methods=["POST"])
@@ -89,8 +97,8 @@ def get_patrol(patrol_id):
 def add_points(data, patrol_id):
     """Up to 5,000 fixes. Idempotent on batch_id: the same batch again changes nothing and answers the same."""
     session, user = get_session(), current_user()
-    patrol = patrols.visible_patrol(session, user, patrol_id, for_update=True)
-    answer = patrols.add_points(session, user, patrol, data["batch_id"], data["points"], client_addr())
+    patrol = intake.visible_patrol(session, user, patrol_id, for_update=True)
+    answer = intake.add_points(session, user, patrol, data["batch_id"], data["points"], client_addr())
     session.commit()
     return answer
 
@@ -101,8 +109,8 @@ def add_points(data, patrol_id):
 def end_patrol(data, patrol_id):
     """End the patrol; fixes after the end are no longer stored."""
     session, user = get_session(), current_user()
-    patrol = patrols.visible_patrol(session, user, patrol_id)
-    patrols.end_patrol(session, user, patrol, data.get("ended_at") or datetime.now(UTC), client_addr())
+    patrol = intake.visible_patrol(session, user, patrol_id)
+    intake.end_patrol(session, user, patrol, data.get("ended_at") or datetime.now(UTC), client_addr())
     session.commit()
     return patrol
 
@@ -114,14 +122,14 @@ def get_track(query, patrol_id):
     """The track. GeoJSON: kept lines (never across a gap), gaps, dropped fixes with their reason. GPX and KML:
     the kept lines, one segment per unbroken part."""
     session = get_session()
-    patrol = patrols.visible_patrol(session, current_user(), patrol_id)
+    patrol = intake.visible_patrol(session, current_user(), patrol_id)
     if query["format"] == "gpx":
-        return Response(patrols.track_gpx(session, patrol), mimetype="application/gpx+xml", headers={
+        return Response(exports.track_gpx(session, patrol), mimetype="application/gpx+xml", headers={
             "Content-Disposition": f'attachment; filename="patrol-{patrol.id}.gpx"'})
     if query["format"] == "kml":
-        return Response(patrols.track_kml(session, patrol), mimetype="application/vnd.google-earth.kml+xml",
+        return Response(exports.track_kml(session, patrol), mimetype="application/vnd.google-earth.kml+xml",
                         headers={"Content-Disposition": f'attachment; filename="patrol-{patrol.id}.kml"'})
-    return patrols.track_geojson(session, patrol)
+    return exports.track_geojson(session, patrol)
 
 
 @blp.route("/<int:patrol_id>/coverage")
@@ -129,7 +137,7 @@ def get_track(query, patrol_id):
 def get_patrol_coverage(patrol_id):
     """Covered share and m² of each grid this patrol's kept track came within R of."""
     session = get_session()
-    return {"items": patrols.patrol_coverage(session, patrols.visible_patrol(session, current_user(), patrol_id))}
+    return {"items": recount.patrol_coverage(session, intake.visible_patrol(session, current_user(), patrol_id))}
 
 
 @blp.route("/positions")
@@ -137,4 +145,4 @@ def get_patrol_coverage(patrol_id):
 @blp.response(200, PositionsSchema)
 def get_positions(query):
     """Each visible officer's last kept fix and time, from their latest patrol (leaders: their squad)."""
-    return {"items": patrols.last_positions(get_session(), current_user(), query.get("squad"))}
+    return {"items": positions.last_positions(get_session(), current_user(), query.get("squad"))}

@@ -17,7 +17,7 @@ class PatrolStartSchema(Schema):
 
 
 class FixSchema(Schema):
-    """One fix as documented; batches are checked by services.fixes.parse_fixes with these same rules."""
+    """One fix as documented; batches are checked by services.patrol.fixes.parse_fixes with these same rules."""
 
     t = ma.fields.AwareDateTime(required=True)
     lon = ma.fields.Float(required=True, allow_nan=False, validate=ma.validate.Range(-180, 180))
@@ -30,7 +30,7 @@ class FixSchema(Schema):
 
 
 class FixList(ma.fields.List):
-    """A list of fixes, documented as FixSchema items but checked column-wise by services.fixes (marshmallow
+    """A list of fixes, documented as FixSchema items but checked column-wise by services.patrol.fixes (marshmallow
     per item cost 140 ms for 2,000 fixes)."""
 
     def __init__(self, **kwargs):
@@ -57,6 +57,10 @@ class BatchAnswerSchema(Schema):
     accepted = ma.fields.Int()
     dropped = ma.fields.Dict(keys=ma.fields.Str(), values=ma.fields.Int())
     point_count = ma.fields.Int()
+    ended_at = ma.fields.Str(allow_none=True, metadata={"description": "set once the patrol has ended (by the officer "
+                                                                       "or the server): fixes after it (+60 s) are "
+                                                                       "off duty"})
+    end_reason = ma.fields.Str(allow_none=True)
 
 
 class PatrolSchema(Schema):
@@ -66,6 +70,10 @@ class PatrolSchema(Schema):
     squad_id = ma.fields.Int(allow_none=True)
     started_at = ma.fields.DateTime()
     ended_at = ma.fields.DateTime(allow_none=True)
+    end_reason = ma.fields.Str(allow_none=True, metadata={
+        "description": "null while running; user | idle (no batch for PATROL_IDLE_END_S) | shift_end | superseded "
+                       "| import"})
+    last_seen_at = ma.fields.DateTime(allow_none=True, metadata={"description": "the start or the last batch"})
     grid_ids = ma.fields.List(ma.fields.Int())
     task_id = ma.fields.Int(allow_none=True)
     shift_ends_at = ma.fields.DateTime(allow_none=True)

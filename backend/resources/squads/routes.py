@@ -10,7 +10,7 @@ from ...extensions.api import Blueprint, page_of
 from ...extensions.database import get_session
 from ...models import Squad, User
 from ...policies import require_admin, scoped_squads
-from ...services import people
+from ...services.core import people
 from .schemas import SquadCreateSchema, SquadSchema, SquadUpdateSchema
 
 blp = Blueprint("squads", __name__, url_prefix="/api/v1/squads", description="Squads (中队)")

@@ -10,7 +10,7 @@ from ...extensions.api import Blueprint, page_of
 from ...extensions.database import get_session
 from ...models import User, UserRole
 from ...policies import can_read_user_admin_fields, require_admin, scoped_users
-from ...services import people
+from ...services.core import people
 from .schemas import (
     PasswordResetSchema,
     UserCreateSchema,

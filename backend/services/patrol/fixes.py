@@ -15,8 +15,7 @@ from operator import attrgetter, itemgetter
 
 import numpy as np
 
-from ..errors import BadRequest
-from ..i18n import pick
+from ...errors import InvalidInput, Text
 
 # field -> (required, low, high); every field is a finite number within [low, high].
 NUMBER_FIELDS = {
@@ -58,7 +57,7 @@ class FixColumns:
 
 
 def _msg(zh: str, en: str) -> list[str]:
-    return [pick(zh, en)]
+    return [Text(zh, en)]
 
 
 def _time(value) -> float | list[str]:
@@ -85,7 +84,7 @@ def _number(value, low: float, high: float) -> float | list[str]:
 def parse_fixes(points) -> FixColumns:
     """Validate a list of fix objects; a 400 naming every bad field of every bad fix, or the columns."""
     if not isinstance(points, list):
-        raise BadRequest("validation_error", details={"fields": {"points": _msg("须为列表", "Not a valid list.")}})
+        raise InvalidInput("validation_error", details={"fields": {"points": _msg("须为列表", "Not a valid list.")}})
     return _parse_well_formed(points) or _parse_reporting(points)
 
 
@@ -163,6 +162,6 @@ def _parse_reporting(points: list) -> FixColumns:
         if bad:
             errors[str(i)] = bad
     if errors:
-        raise BadRequest("validation_error", details={"fields": {"points": errors}})
+        raise InvalidInput("validation_error", details={"fields": {"points": errors}})
     return FixColumns(cols["t_unix_s"], cols["lon"], cols["lat"], cols["accuracy_m"], cols["speed_mps"],
                       cols["heading_deg"], cols["altitude_m"], mock)

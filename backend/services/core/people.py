@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from ..errors import BadRequest, Conflict, NotFound
-from ..models import Area, Department, RefreshToken, Squad, User, UserRole
-from ..security import check_password_rules, hash_password
+from ...errors import InvalidInput, Conflict, NotFound
+from ...models import Area, Department, RefreshToken, Squad, User, UserRole
+from ...security import check_password_rules, hash_password
 from . import audit
 from .auth import set_password
 
@@ -39,7 +39,7 @@ def create_user(session: Session, actor: User | None, data: dict, client_addr: s
 
 def update_user(session: Session, actor: User, user: User, data: dict, client_addr: str | None) -> User:
     if data.get("active") is False and user.id == actor.id:
-        raise BadRequest("cannot_deactivate_self")
+        raise InvalidInput("cannot_deactivate_self")
     before = user_summary(user)
     _apply(session, user, data)
     user.version += 1
@@ -68,23 +68,23 @@ def _apply(session: Session, user: User, data: dict) -> None:
     if "roles" in data:
         wanted = sorted(set(data["roles"]))
         if not wanted:
-            raise BadRequest("user_has_no_role")
+            raise InvalidInput("user_has_no_role")
         user.role_rows = [r for r in user.role_rows if r.role in wanted] + [
             UserRole(role=r) for r in wanted if r not in user.roles
         ]
     roles = set(data.get("roles", user.roles))
     if user.squad_id is not None and session.get(Squad, user.squad_id) is None:
-        raise BadRequest("validation_error", details={"fields": {"squad_id": "not_found"}})
+        raise InvalidInput("validation_error", details={"fields": {"squad_id": "not_found"}})
     if user.department_id is not None and session.get(Department, user.department_id) is None:
-        raise BadRequest("validation_error", details={"fields": {"department_id": "not_found"}})
+        raise InvalidInput("validation_error", details={"fields": {"department_id": "not_found"}})
     if user.village_id is not None:
         village = session.get(Area, user.village_id)
         if village is None or village.kind != "village":
-            raise BadRequest("not_a_village", details={"fields": {"village_id": "not_a_village"}})
+            raise InvalidInput("not_a_village", details={"fields": {"village_id": "not_a_village"}})
     if "supervisor" in roles and user.village_id is None:
-        raise BadRequest("supervisor_needs_village", details={"fields": {"village_id": "required"}})
+        raise InvalidInput("supervisor_needs_village", details={"fields": {"village_id": "required"}})
     if "department" in roles and user.department_id is None:
-        raise BadRequest("department_role_needs_department", details={"fields": {"department_id": "required"}})
+        raise InvalidInput("department_role_needs_department", details={"fields": {"department_id": "required"}})
 
 
 # --- squads ------------------------------------------------------------------------------------------------
@@ -96,7 +96,7 @@ def squad_summary(squad: Squad) -> dict:
 def _squad_areas(session: Session, area_ids: list[int]) -> list[Area]:
     found = session.scalars(select(Area).where(Area.id.in_(area_ids))).all() if area_ids else []
     if len(found) != len(set(area_ids)) or any(a.kind not in ("zone", "grid") for a in found):
-        raise BadRequest("squad_area_kind", details={"fields": {"area_ids": "zones_and_grids_only"}})
+        raise InvalidInput("squad_area_kind", details={"fields": {"area_ids": "zones_and_grids_only"}})
     return sorted(found, key=lambda a: a.id)
 
 

@@ -12,14 +12,16 @@ from sqlalchemy.orm import Session
 from geo.projection import geodesic_area_m2
 from geo.validate import GeoInputError, ParsedCollection, parse_boundary_collection
 
-from ..errors import BadRequest, Conflict, NotFound
-from ..i18n import pick
-from ..models import Area, User
-from ..policies import AreaScope, require_visible_area, scoped_areas
+from ...errors import Conflict, InvalidInput, NotFound, Text
+from ...models import Area, User
+from ...policies import AreaScope, require_visible_area, scoped_areas
 from . import audit
 
-# Which kind of parent each kind hangs under (a village hangs under its town).
-PARENT_KIND = {"county": None, "town": "county", "zone": "town", "grid": "zone", "village": "town"}
+# Which kinds of parent each kind may hang under. A grid sits in a zone (片区), or directly under its town or street
+# office (乡镇/街道) where the town has no zones; a village hangs under its town.
+PARENT_KINDS: dict[str, tuple[str, ...] | None] = {
+    "county": None, "town": ("county",), "zone": ("town",), "grid": ("zone", "town"), "village": ("town",),
+}
 NAME_KEYS = ("name", "NAME", "Name", "名称", "name_zh")
 
 _AREA_COLUMNS = (Area.id, Area.kind, Area.name, Area.code, Area.parent_id, Area.area_m2)
@@ -88,13 +90,13 @@ def import_boundaries(session: Session, actor: User, raw: bytes, *, kind: str, p
     try:
         parsed: ParsedCollection = parse_boundary_collection(raw, name_property=name_property)
     except GeoInputError as exc:
-        raise BadRequest(exc.code, text=pick(exc.message_zh, exc.message_en), details=exc.details) from exc
+        raise InvalidInput(exc.code, text=Text(exc.message_zh, exc.message_en), details=exc.details) from exc
     if parsed.problems:
-        rejected = [{"index": p.index, "name": p.name, "code": p.code, "message": pick(p.message_zh, p.message_en)}
+        rejected = [{"index": p.index, "name": p.name, "code": p.code, "message": Text(p.message_zh, p.message_en)}
                     for p in parsed.problems]
-        raise BadRequest("import_rejected", count=len(rejected), details={"rejected": rejected})
+        raise InvalidInput("import_rejected", count=len(rejected), details={"rejected": rejected})
     if not parsed.features:
-        raise BadRequest("no_features")
+        raise InvalidInput("no_features")
 
     rows = [_area_row(f, kind, parent, name_property, code_property) for f in parsed.features]
     _check_codes_unique(session, kind, rows)
@@ -103,14 +105,13 @@ def import_boundaries(session: Session, actor: User, raw: bytes, *, kind: str, p
     created_ids = [r.id for r in rows]
     repaired = [
         {"index": f.index, "name": r.name,
-         "repairs": [{"code": x.code, "message": pick(x.message_zh, x.message_en)} for x in f.repairs]}
+         "repairs": [{"code": x.code, "message": Text(x.message_zh, x.message_en)} for x in f.repairs]}
         for f, r in zip(parsed.features, rows) if f.repairs
     ]
     audit.record(session, "area.import", "area", None, actor=actor, client_addr=client_addr, after={
         "file": filename, "kind": kind, "parent_id": parent_id, "count": len(rows), "ids": created_ids,
         "source_crs": parsed.source_crs, "repaired": len(repaired),
     })
-    session.commit()
     return ImportResult(created_ids, repaired, [], parsed.source_crs)
 
 
@@ -118,8 +119,9 @@ def _check_parent(session: Session, kind: str, parent_id: int | None) -> Area | 
     if parent_id is None:
         return None
     parent = session.get(Area, parent_id)
-    if parent is None or (PARENT_KIND[kind] is not None and parent.kind != PARENT_KIND[kind]):
-        raise BadRequest("invalid_parent", details={"fields": {"parent": "invalid"}})
+    allowed = PARENT_KINDS[kind]
+    if parent is None or (allowed is not None and parent.kind not in allowed):
+        raise InvalidInput("invalid_parent", details={"fields": {"parent": "invalid"}})
     return parent
 
 

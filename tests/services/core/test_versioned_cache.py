@@ -2,7 +2,7 @@
 from sqlalchemy import text
 
 from backend.extensions.database import get_session, on_commit
-from backend.services.versioned_cache import VersionedCache
+from backend.services.core.versioned_cache import VersionedCache
 
 
 def test_after_commit_runs_once_for_the_outermost_commit_and_never_after_a_rollback(app):

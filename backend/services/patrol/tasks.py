@@ -7,10 +7,11 @@ from datetime import date, datetime, time, timedelta, UTC
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..errors import BadRequest, Conflict, NotFound
-from ..models import Patrol, PatrolTask, User
-from ..policies import area_scope, require_task_planner, scoped_tasks
-from . import audit, coverage
+from ...errors import InvalidInput, Conflict, NotFound
+from ...models import Patrol, PatrolTask, User
+from ...policies import area_scope, require_task_planner, scoped_tasks
+from ..core import audit
+from . import coverage
 
 
 def shift_bounds(day: date, shift_start: str, shift_end: str) -> tuple[datetime, datetime]:
@@ -32,14 +33,14 @@ def create_task(session: Session, actor: User, data: dict, client_addr: str | No
         return existing, False
     officer = session.get(User, data["officer_id"])
     if officer is None or not officer.active or not officer.has_role("officer"):
-        raise BadRequest("validation_error", details={"fields": {"officer_id": "not_an_officer"}})
+        raise InvalidInput("validation_error", details={"fields": {"officer_id": "not_an_officer"}})
     require_task_planner(actor, officer)
     grid_ids = sorted(set(data["grid_ids"]))
     officer_scope = area_scope(session, officer)
     raster = coverage.town_raster(session)
     unknown = [g for g in grid_ids if not officer_scope.allows(g) or raster is None or g not in raster.position]
     if unknown:
-        raise BadRequest("validation_error", details={"fields": {"grid_ids": {"not_the_officers_grids": unknown}}})
+        raise InvalidInput("validation_error", details={"fields": {"grid_ids": {"not_the_officers_grids": unknown}}})
     starts_at, ends_at = shift_bounds(data["date"], data["shift_start"], data["shift_end"])
     task = PatrolTask(client_id=data["client_id"], officer_id=officer.id, squad_id=officer.squad_id,
                       date=data["date"], shift_start=data["shift_start"], shift_end=data["shift_end"],

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..extensions.plain_sql import defer_plain, fetch_plain
-from ..models import GENESIS_HASH, AuditEntry, User
+from ...extensions.plain_sql import defer_plain, fetch_plain
+from ...models import GENESIS_HASH, AuditEntry, User
 
 _PG_AUDIT_LOCK_KEY = 0x6772_6964  # "grid": serialises appends on PostgreSQL
 

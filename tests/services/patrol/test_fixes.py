@@ -4,8 +4,8 @@ from dataclasses import fields
 import numpy as np
 import pytest
 
-from backend.errors import BadRequest
-from backend.services.fixes import _parse_reporting, _parse_well_formed, parse_fixes
+from backend.errors import InvalidInput
+from backend.services.patrol.fixes import _parse_reporting, _parse_well_formed, parse_fixes
 
 
 def _fix(i: int, **extra) -> dict:
@@ -39,7 +39,7 @@ def test_a_doubtful_fix_leaves_the_fast_path_and_is_reported_by_index_and_field(
     points = [_fix(i) for i in range(10)]
     points[6] = {**points[6], **bad}
     assert _parse_well_formed(points) is None
-    with pytest.raises(BadRequest) as caught:
+    with pytest.raises(InvalidInput) as caught:
         parse_fixes(points)
     errors = caught.value.details["fields"]["points"]
     assert list(errors) == ["6"] and set(errors["6"]) == set(bad)
@@ -48,6 +48,6 @@ def test_a_doubtful_fix_leaves_the_fast_path_and_is_reported_by_index_and_field(
 def test_a_fix_without_its_time_or_position_is_reported():
     points = [_fix(i) for i in range(3)]
     del points[1]["t"], points[2]["lon"]
-    with pytest.raises(BadRequest) as caught:
+    with pytest.raises(InvalidInput) as caught:
         parse_fixes(points)
     assert {k: set(v) for k, v in caught.value.details["fields"]["points"].items()} == {"1": {"t"}, "2": {"lon"}}

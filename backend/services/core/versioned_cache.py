@@ -14,7 +14,7 @@ from typing import Generic, TypeVar
 
 from sqlalchemy.orm import Session
 
-from ..extensions.database import on_commit
+from ...extensions.database import on_commit
 
 V = TypeVar("V")
 

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from geo.tracks import DROP_REASONS
 
-from ..extensions.plain_sql import defer_plain, fetch_plain
-from ..models import TrackChunk
+from ...extensions.plain_sql import defer_plain, fetch_plain
+from ...models import TrackChunk
 from .fixes import FixColumns
 
 # Everything a phone or a logger sends about a fix; NaN where an optional value was absent.

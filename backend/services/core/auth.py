@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta, timezone
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from ..errors import Locked, Unauthorized
-from ..models import LoginAttempt, LoginLock, RefreshToken, User
-from ..security import (
+from ...errors import Locked, NotAuthenticated
+from ...models import LoginAttempt, LoginLock, RefreshToken, User
+from ...security import (
     check_password_rules,
     hash_password,
     hash_refresh_token,
@@ -19,7 +19,7 @@ from ..security import (
     password_stamp,
     verify_password,
 )
-from ..settings import Settings
+from ...settings import Settings
 from . import audit
 
 SHANGHAI = timezone(timedelta(hours=8))
@@ -62,7 +62,7 @@ def login(session: Session, settings: Settings, username: str, password: str, cl
         _attempt(session, name, outcome, client_addr, user)
         _maybe_lock(session, settings, name, now)
         session.commit()
-        raise Unauthorized("invalid_credentials")
+        raise NotAuthenticated("invalid_credentials")
     _attempt(session, name, "success", client_addr, user)
     session.query(LoginLock).filter(LoginLock.username == name).delete()
     pair = _issue_pair(session, settings, user, str(uuid.uuid4()), client_addr)
@@ -117,15 +117,15 @@ def refresh(session: Session, settings: Settings, refresh_token: str, client_add
     now = _now()
     row = session.scalar(select(RefreshToken).where(RefreshToken.token_hash == hash_refresh_token(refresh_token)))
     if row is None:
-        raise Unauthorized("invalid_refresh_token")
+        raise NotAuthenticated("invalid_refresh_token")
     if row.revoked_at is not None:
         _revoke(session, RefreshToken.family == row.family, now)
         audit.record(session, "auth.refresh_reuse", "user", row.user_id, actor_username=None, client_addr=client_addr)
         session.commit()
-        raise Unauthorized("invalid_refresh_token")
+        raise NotAuthenticated("invalid_refresh_token")
     user = session.get(User, row.user_id)
     if row.expires_at <= now or user is None or not user.active:
-        raise Unauthorized("invalid_refresh_token")
+        raise NotAuthenticated("invalid_refresh_token")
     row.revoked_at = now
     pair = _issue_pair(session, settings, user, row.family, client_addr)
     session.commit()

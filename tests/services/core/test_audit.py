@@ -13,7 +13,7 @@ from sqlalchemy import func, select, text
 
 from backend.extensions.database import get_session
 from backend.models import AuditEntry
-from backend.services.audit import verify_chain
+from backend.services.core.audit import verify_chain
 from tests.conftest import REPO_ROOT
 
 CLIENT_ADDR = "10.20.30.40"  # a phone on the township's network, as the server sees it

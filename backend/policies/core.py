@@ -1,21 +1,15 @@
-"""Who may read and write what: one place, scoped by role and area. Every list and detail query uses it."""
+"""Who may read what of the shared core: areas (by role and area), people, squads, departments, the audit log."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from shapely import from_wkb
-from sqlalchemy import Select, false, func, or_, select, true
+from sqlalchemy import Select, false, func, select, true
 from sqlalchemy.orm import Session
 
-from .errors import Forbidden, NotFound
-from .models import Area, Department, Squad, User, squad_areas
+from ..errors import NotAllowed, NotFound
+from ..models import Area, Department, Squad, User, squad_areas
 
-# Each role's reach in words, kept next to the code that enforces it.
-#   admin, commander   everything
-#   squad_leader       their squad's zones and grids (and everything under them); their squad's members
-#   officer            the same areas as their squad leader; their squad (members' names, not admin data)
-#   supervisor         their village and the grids it spans; themselves
-#   department         only what was whistled to them (nothing yet: whistles arrive in a later release)
 SEE_ALL_ROLES = ("admin", "commander")
 AREA_WRITERS = ("admin", "commander")
 ADMINS = ("admin",)
@@ -44,16 +38,16 @@ def area_scope(session: Session, user: User) -> AreaScope:
     if user.has_role("officer", "squad_leader") and user.squad_id:
         ids |= _squad_area_ids(session, user.squad_id)
     if user.has_role("supervisor") and user.village_id:
-        ids |= _village_area_ids(session, user.village_id)
+        ids |= village_area_ids(session, user.village_id)
     return AreaScope(False, frozenset(ids))
 
 
 def _squad_area_ids(session: Session, squad_id: int) -> set[int]:
     assigned = set(session.scalars(select(squad_areas.c.area_id).where(squad_areas.c.squad_id == squad_id)))
-    return assigned | _descendant_ids(session, assigned)
+    return assigned | descendant_ids(session, assigned)
 
 
-def _descendant_ids(session: Session, roots: set[int]) -> set[int]:
+def descendant_ids(session: Session, roots: set[int]) -> set[int]:
     found: set[int] = set()
     frontier = set(roots)
     while frontier:  # the tree is at most five levels deep: a handful of queries
@@ -63,7 +57,7 @@ def _descendant_ids(session: Session, roots: set[int]) -> set[int]:
     return found
 
 
-def _village_area_ids(session: Session, village_id: int) -> set[int]:
+def village_area_ids(session: Session, village_id: int) -> set[int]:
     village = session.execute(
         select(Area.id, func.ST_AsBinary(Area.geom), Area.min_lon, Area.min_lat, Area.max_lon, Area.max_lat)
         .where(Area.id == village_id, Area.kind == "village")
@@ -103,12 +97,33 @@ def require_visible_area(scope: AreaScope, area_id: int) -> None:
 
 def require_area_writer(user: User) -> None:
     if not user.has_role(*AREA_WRITERS):
-        raise Forbidden()
+        raise NotAllowed()
 
 
 def require_admin(user: User) -> None:
     if not user.has_role(*ADMINS):
-        raise Forbidden()
+        raise NotAllowed()
+
+
+def require_audit_reader(user: User) -> None:
+    """The audit log: commanders and admins."""
+    if not sees_everything(user):
+        raise NotAllowed()
+
+
+def grids_under(session: Session, scope: AreaScope, area_id: int | None) -> Select:
+    """A select of the grids the scope may see, under `area_id` when given: a grid itself, a village's grids (by
+    overlap), or every grid below a zone, town or county (grids sit in zones or directly under their town). The
+    area must be visible, or hold some of the caller's areas (a leader asking for their town's grids)."""
+    stmt = scoped_areas(select(Area.id, Area.name, Area.code).where(Area.kind == "grid"), scope)
+    if area_id is None:
+        return stmt
+    kind = session.scalar(select(Area.kind).where(Area.id == area_id))
+    under = ({area_id} if kind == "grid" else village_area_ids(session, area_id) if kind == "village"
+             else descendant_ids(session, {area_id}))
+    if not (scope.allows(area_id) or (kind != "village" and not scope.area_ids.isdisjoint(under))):
+        raise NotFound()  # outside the caller's areas is "not found", so ids cannot be probed
+    return stmt.where(Area.id.in_(under))
 
 
 # --- users, squads, departments -------------------------------------------------------------------------
@@ -143,76 +158,3 @@ def scoped_departments(stmt: Select, user: User) -> Select:
     if user.department_id:
         return stmt.where(Department.id == user.department_id)
     return stmt.where(false())
-
-
-# --- patrols --------------------------------------------------------------------------------------------------
-# Positions are personal information: an officer reads their own patrols, a squad leader their squad's,
-# commanders and admins all; supervisors and department liaisons none.
-
-def _personal(stmt: Select, user: User, officer_column, squad_column) -> Select:
-    """Personal records (positions, plans): the officer's own, the squad's for its leader, all for commanders and
-    admins, nothing for anyone else."""
-    if sees_everything(user):
-        return stmt
-    conditions = []
-    if user.has_role("officer", "squad_leader"):
-        conditions.append(officer_column == user.id)
-    if user.has_role("squad_leader") and user.squad_id:
-        conditions.append(squad_column == user.squad_id)
-    return stmt.where(or_(*conditions)) if conditions else stmt.where(false())
-
-
-def scoped_patrols(stmt: Select, user: User) -> Select:
-    from .models import Patrol
-
-    return _personal(stmt, user, Patrol.officer_id, Patrol.squad_id)
-
-
-def require_patrol_officer(user: User) -> None:
-    if not user.has_role("officer"):
-        raise Forbidden()
-
-
-def require_track_importer(actor: User, officer: User) -> None:
-    """GPX import for an officer: admins and commanders for anyone, squad leaders for their own squad."""
-    if sees_everything(actor):
-        return
-    if actor.has_role("squad_leader") and actor.squad_id is not None and actor.squad_id == officer.squad_id:
-        return
-    raise Forbidden()
-
-
-def require_task_planner(actor: User, officer: User | None) -> None:
-    """Plans (排班) for an officer: admins and commanders for anyone, squad leaders for their own squad."""
-    if officer is not None and can_plan_for(actor, officer):
-        return
-    raise Forbidden()
-
-
-def can_plan_for(actor: User, officer: User) -> bool:
-    if sees_everything(actor):
-        return True
-    return actor.has_role("squad_leader") and actor.squad_id is not None and actor.squad_id == officer.squad_id
-
-
-def scoped_tasks(stmt: Select, user: User) -> Select:
-    """Tasks: an officer's own; a leader's squad's; everything for commanders and admins."""
-    from .models import PatrolTask
-
-    return _personal(stmt, user, PatrolTask.officer_id, PatrolTask.squad_id)
-
-
-def coverage_filters(user: User, squad_id: int | None, officer_id: int | None) -> tuple[int | None, int | None]:
-    """The squad and officer filters a coverage query runs with. Leaders read their squad (any officer of it),
-    officers only their own coverage, commanders and admins anything; others nothing (403)."""
-    if sees_everything(user):
-        return squad_id, officer_id
-    if user.has_role("squad_leader") and user.squad_id:
-        if squad_id not in (None, user.squad_id):
-            raise Forbidden()
-        return user.squad_id, officer_id
-    if user.has_role("officer"):
-        if officer_id not in (None, user.id):
-            raise Forbidden()
-        return None, user.id
-    raise Forbidden()

@@ -28,9 +28,9 @@ from geo.coverage import (
     rasterize_track_coverage_metres, raster_spec_for_bounds, to_metres,
 )
 
-from ..extensions.database import dialect_insert
-from ..extensions.plain_sql import defer_plain, fetch_plain
-from ..models import Area, CoverageDay, CoverageLattice, Patrol, PatrolGridVisit
+from ...extensions.database import dialect_insert
+from ...extensions.plain_sql import defer_plain, fetch_plain
+from ...models import Area, CoverageDay, CoverageLattice, Patrol, PatrolGridVisit
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")  # coverage days are the squad's working days
 

@@ -1,0 +1,28 @@
+"""Who may read and write what: decided here only, one module a job, applied in every query (routes and services
+import from this package, never decide access themselves).
+
+Each role's reach in words:
+  admin, commander   everything
+  squad_leader       their squad's zones and grids (and everything under them); their squad's members, patrols,
+                     plans and coverage
+  officer            the same areas as their squad leader; their own patrols, plans and coverage
+  supervisor         their village and the grids it spans; themselves; no positions
+  department         only what was whistled to them (nothing yet: whistles arrive with cases)
+"""
+from .core import (
+    ADMINS, AREA_WRITERS, SEE_ALL_ROLES, VILLAGE_OVERLAP_MIN_RATIO, AreaScope, area_scope, can_read_user_admin_fields,
+    descendant_ids, grids_under, require_admin, require_area_writer, require_audit_reader, require_visible_area,
+    scoped_areas, scoped_departments, scoped_squads, scoped_users, sees_everything, village_area_ids,
+)
+from .patrol import (
+    can_plan_for, coverage_filters, require_patrol_officer, require_patrol_owner, require_task_planner,
+    require_track_importer, scoped_patrols, scoped_tasks,
+)
+
+__all__ = [
+    "ADMINS", "AREA_WRITERS", "SEE_ALL_ROLES", "VILLAGE_OVERLAP_MIN_RATIO", "AreaScope", "area_scope",
+    "can_plan_for", "can_read_user_admin_fields", "coverage_filters", "descendant_ids", "grids_under",
+    "require_admin", "require_area_writer", "require_audit_reader", "require_patrol_officer", "require_patrol_owner",
+    "require_task_planner", "require_track_importer", "require_visible_area", "scoped_areas", "scoped_departments",
+    "scoped_patrols", "scoped_squads", "scoped_tasks", "scoped_users", "sees_everything", "village_area_ids",
+]
