@@ -69,6 +69,20 @@ function emptyReport(status: DrainStatus): DrainReport {
   return { status, sent: 0, sentKinds: {}, refused: 0, retried: 0, waiting: 0, unknownKinds: [] }
 }
 
+/** Two rounds of one drain as one report: everything sent in either counts, the last round says how it ended. */
+function merged(a: DrainReport, b: DrainReport): DrainReport {
+  const sentKinds = { ...a.sentKinds }
+  for (const [k, n] of Object.entries(b.sentKinds)) sentKinds[k] = (sentKinds[k] ?? 0) + n
+  return {
+    ...b,
+    sent: a.sent + b.sent,
+    sentKinds,
+    refused: a.refused + b.refused,
+    retried: a.retried + b.retried,
+    unknownKinds: [...new Set([...a.unknownKinds, ...b.unknownKinds])],
+  }
+}
+
 const drainedListeners = new Set<(report: DrainReport, userId: number) => void>()
 /** Told after every drain that ran (not the busy ones). */
 export function onDrained(listener: (report: DrainReport, userId: number) => void): () => void {
@@ -79,11 +93,12 @@ export function onDrained(listener: (report: DrainReport, userId: number) => voi
 /** Upload what can be uploaded now for this user. A drain asked for while one runs makes that one go round again. */
 export async function drainOutbox(userId: number, opts: DrainOptions = {}): Promise<DrainReport> {
   const report = await withOutboxLock(async () => {
-    let r: DrainReport
+    let r: DrainReport | null = null
     let force = opts.force ?? false
     do {
       again = false
-      r = await drainOnce(userId, { ...opts, force })
+      const round = await drainOnce(userId, { ...opts, force })
+      r = r ? merged(r, round) : round
       force = false // a second round is for what was added meanwhile; backed-off items keep waiting
     } while (again && r.status === 'done')
     return r

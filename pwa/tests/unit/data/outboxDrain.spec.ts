@@ -304,7 +304,8 @@ describe('Web Locks', () => {
     ok(await s.outbox.enqueue({ userId: OFFICER, kind: 'test.slow', payload: 'second' }))
     expect((await s.drain.drainOutbox(OFFICER)).status).toBe('busy')
     release()
-    expect(await running).toMatchObject({ status: 'done' })
+    // one report for both rounds: a listener waiting for "sent" must hear of the first item too
+    expect(await running).toMatchObject({ status: 'done', sent: 2, sentKinds: { 'test.slow': 2 } })
     expect(sent).toEqual(['first', 'second'])
   })
 })
