@@ -694,7 +694,7 @@ export const en: DeepPartial<Messages> = {
     wakeLock: {
       active: 'Screen kept on',
       unsupported: 'This browser cannot keep the screen on: lengthen the auto-lock time; nothing is recorded while the screen is off',
-      failed: 'The system does not let the app keep the screen on (battery saver?): turn battery saver off or lengthen the auto-lock time; nothing is recorded while the screen is off',
+      failed: 'The screen cannot be kept on (battery saver?): turn it off or lengthen auto-lock; nothing is recorded while the screen is off',
       released: 'The system turned keep-screen-on off; it is asked again when you come back to this page',
     },
     ended: 'Patrol ended',
