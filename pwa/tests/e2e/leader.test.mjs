@@ -190,7 +190,8 @@ if (!BASE_URL) {
       await page.click('[data-testid="plan-submit"]')
       // saved on the phone and shown as not yet uploaded (the outbox keeps it), not "not created, tap again"
       await page.waitForSelector('[data-testid="plan-pending-task"]')
-      await page.click('[data-testid="plan-pending-upload"]')
+      // pressed inside the page: the outbox's own timer may have sent it already, and the button gone with it
+      await page.evaluate(() => document.querySelector('[data-testid="plan-pending-upload"]')?.click())
       await page.waitForSelector('text=任务已创建')
       await page.waitForSelector('[data-testid="plan-pending"]', { state: 'detached' })
       assert.equal(posts, 2)

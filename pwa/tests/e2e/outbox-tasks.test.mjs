@@ -78,10 +78,11 @@ if (!BASE_URL) {
       await page.waitForSelector('[data-testid="plan-page"]')
       await page.waitForSelector(`[data-testid="plan-pending-task"][data-client-id="${clientId}"]`)
 
-      // back online: the upload sends it; the server holds it once and the page lists it as a task
+      // back online: the app drains by itself on `online`; the upload button is pressed as well in case that
+      // event never comes (inside the page, so it cannot race the list disappearing)
       await context.unroute('**/api/**')
       await context.setOffline(false)
-      await page.click('[data-testid="plan-pending-upload"]')
+      await page.evaluate(() => document.querySelector('[data-testid="plan-pending-upload"]')?.click())
       await page.waitForSelector('[data-testid="plan-pending"]', { state: 'detached' })
       const stored = await onServer()
       assert.equal(stored.length, 1)
