@@ -281,9 +281,10 @@ if (!BASE_URL) {
       // continue it here: this phone's fixes go into that patrol; no second one is made
       await page.click('[data-testid="server-patrol-resume"]')
       await page.waitForSelector(`[data-testid="patrol-page"][data-state="running"][data-patrol-server-id="${other.id}"]`)
-      // (the position the browser holds is this phone's first fix: the patrol started 20 minutes ago)
-      await moveTo(page, context, walk[2], 2)
-      await moveTo(page, context, walk[3], 3)
+      // (the position the browser holds may become a fix as well, early or late: the patrol started 20 minutes ago)
+      const held = await fixCount(page)
+      await moveTo(page, context, walk[2], held + 1)
+      await moveTo(page, context, walk[3], held + 2)
       await page.click('[data-testid="patrol-sync"]')
       await page.waitForFunction(() => document.querySelector('[data-testid="patrol-pending"]')?.getAttribute('data-fixes') === '0')
       const here = await fixCount(page)
