@@ -40,6 +40,28 @@ def db_upgrade(revision: str) -> None:
     settings = _settings()
     upgrade(settings.database_url, revision)
     click.echo(f"database at revision {revision}")
+    _recount_coverage_if_missing(settings)
+
+
+def _recount_coverage_if_missing(settings: Settings) -> None:
+    """Coverage is derived from the stored fixes: a migration that changes its layout drops it (0006), and the
+    first upgrade after it counts every patrol again here."""
+    from sqlalchemy import exists, inspect, select
+
+    from .extensions.database import get_db, get_session
+    from .models import CoveragePatrolDay, TrackChunk
+    from .services.patrol.recount import rebuild_all_coverage
+
+    with _app_context(settings):
+        if not inspect(get_db().engine).has_table("coverage_patrol_days"):
+            return
+        session = get_session()
+        if session.scalar(select(exists().where(CoveragePatrolDay.id.isnot(None)))) or \
+                not session.scalar(select(exists().where(TrackChunk.id.isnot(None)))):
+            return
+        patrols, days = rebuild_all_coverage(session)
+        session.commit()
+        click.echo(f"coverage recounted from the stored fixes: {patrols} patrols over {days} days")
 
 
 @db.command("current")
@@ -196,6 +218,7 @@ def bootstrap() -> None:
 
     settings = _settings()
     upgrade(settings.database_url)
+    _recount_coverage_if_missing(settings)
     if not settings.is_production:
         ctx = click.get_current_context()
         ctx.invoke(demo_load, if_empty=True)

@@ -218,7 +218,8 @@ def run_baseline(database_url: str, rounds: int, seed: int) -> list[float]:
             officer = session.query(User).filter_by(username="officer1").one()
             for _ in range(rounds):
                 t0 = datetime(2026, 11, 21, 1, tzinfo=UTC)
-                patrol = Patrol(client_id=str(uuid.uuid4()), officer_id=officer.id, started_at=t0, grid_ids=[])
+                patrol = Patrol(client_id=str(uuid.uuid4()), officer_id=officer.id, started_at=t0,
+                                ended_at=t0 + timedelta(hours=1), end_reason="user", grid_ids=[])  # one runs at a time
                 session.add(patrol)
                 session.commit()
                 fixes = patrol_fixes(rng, 115.55, 38.1, t0, FIXES)

@@ -54,3 +54,44 @@ def test_audit_verify_names_the_first_tampered_row(env):
     conn.close()
     broken = gridpatrol(["audit", "verify"], env)
     assert broken.returncode == 1 and "row id 1" in broken.stderr
+
+
+def test_upgrade_recounts_coverage_a_migration_dropped(env):
+    """Migration 0006 drops the old coverage rows (coverage is derived from the stored fixes): the upgrade counts
+    every patrol again, so the coverage reads as before."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import text
+
+    from backend import create_app
+    from backend.extensions.database import make_engine
+    from backend.settings import DEMO_PASSWORD, Settings
+
+    assert gridpatrol(["bootstrap"], env).returncode == 0
+    app = create_app(Settings.from_env({k: v for k, v in env.items() if k in ("DATABASE_URL", "GRIDPATROL_VAR_DIR")}))
+    client = app.test_client()
+    token = client.post("/api/v1/auth/login", json={"username": "officer1", "password": DEMO_PASSWORD}).get_json()
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    grid = client.get("/api/v1/areas?kind=grid&page_size=1", headers=headers).get_json()["features"][0]
+    lon, lat = grid["geometry"]["coordinates"][0][0][0]
+    start = datetime.now(UTC) - timedelta(minutes=10)
+    patrol = client.post("/api/v1/patrols", headers=headers, json={"client_id": "cli-recount-patrol",
+                                                                   "started_at": start.isoformat()}).get_json()
+    points = [{"t": (start + timedelta(seconds=5 * k)).isoformat(), "lon": lon + k * 2e-5, "lat": lat,
+               "accuracy_m": 5.0} for k in range(60)]
+    assert client.post(f"/api/v1/patrols/{patrol['id']}/points", headers=headers,
+                       json={"batch_id": "cli-recount-batch", "points": points}).status_code == 200
+    before = client.get("/api/v1/coverage", headers=headers).get_json()["items"]
+    assert any(i["patrols"] for i in before)
+    app.extensions["gridpatrol_db"].engine.dispose()
+    engine = make_engine(env["DATABASE_URL"])
+    with engine.begin() as conn:  # what the migration leaves: no coverage rows, the fixes kept
+        conn.execute(text("DELETE FROM coverage_patrol_days"))
+        conn.execute(text("DELETE FROM patrol_grid_visits"))
+    engine.dispose()
+    upgraded = gridpatrol(["db", "upgrade"], env)
+    assert upgraded.returncode == 0 and "recounted" in upgraded.stdout, upgraded.stderr
+    again = create_app(Settings.from_env({k: v for k, v in env.items() if k in ("DATABASE_URL", "GRIDPATROL_VAR_DIR")}))
+    assert again.test_client().get("/api/v1/coverage", headers=headers).get_json()["items"] == before
+    again.extensions["gridpatrol_db"].engine.dispose()
+    assert "recounted" not in gridpatrol(["db", "upgrade"], env).stdout  # once

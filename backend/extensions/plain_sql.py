@@ -1,65 +1,123 @@
-"""Plain SQL on the hot paths, on the session's own connection and in its transaction.
+"""Plain SQL for the patrol batch path, on the session's own connection and in its transaction.
 
-A patrol batch runs a dozen statements; through SQLAlchemy each cost 0.15-0.3 ms of Python on top of the
-database's own time (statement cache keys, execution contexts, result objects). These run plain SQL with '?'
-placeholders. Parameters are stored as SQLAlchemy stores them (aware datetimes through UTCDateTime, dates as ISO
-text on SQLite), so either path reads the other's.
+A batch runs a dozen statements; through SQLAlchemy's ORM each cost 0.15-0.3 ms of Python on top of the
+database's own time. These run plain SQL written with `:name` parameters; SQLAlchemy compiles each statement once
+per dialect (its placeholders, and `%` escaped for psycopg), and values are stored as SQLAlchemy stores them
+(aware datetimes through UTCDateTime, dates as ISO text on SQLite), so either path reads the other's rows.
 
-On PostgreSQL each statement is also a round trip, 0.5-1.5 ms on a busy host: writes whose result nobody reads
-(defer_plain) wait on the connection and go in one psycopg pipeline with the next statement that does need an
-answer, before any statement SQLAlchemy runs on the connection, or with the COMMIT itself. A rollback drops them.
+On PostgreSQL each statement is also a round trip. Inside `deferred_writes(session)` only (the batch route), writes
+whose result nobody reads (defer_plain) wait on the connection and go in one psycopg pipeline with the next
+statement that needs an answer, or with the COMMIT (`commit`). Everywhere else defer_plain simply runs the
+statement: the rest of the app is plain SQLAlchemy.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from weakref import WeakKeyDictionary
 
 from psycopg.rows import namedtuple_row
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session
 
 _deferred: WeakKeyDictionary = WeakKeyDictionary()  # psycopg connection -> [(sql, params, rows)] not yet sent
+_DEFERRING = "gridpatrol.deferred_writes"
 
 
-def defer_plain(session: Session, sql: str, params: tuple = (), rows: list | None = None) -> None:
-    """Run a plain SQL write whose result is not needed now: on PostgreSQL, with the connection's next round
-    trip; on SQLite (no round trips) at once. `rows`, if given, receives the statement's rows (a RETURNING
-    clause's) once it has run."""
+@lru_cache(maxsize=4096)
+def _compiled(sql: str, dialect) -> tuple[str, tuple[str, ...] | None]:
+    """The driver's SQL for a `:name` statement, and (positional drivers) the order of its parameters."""
+    compiled = text(sql).compile(dialect=dialect)
+    return str(compiled), (tuple(compiled.positiontup) if compiled.positional else None)
+
+
+def _driver_statement(connection, sql: str, params: dict) -> tuple[str, object]:
+    driver_sql, order = _compiled(sql, connection.dialect)
+    if order is None:
+        return driver_sql, params
+    return driver_sql, _sqlite_params(connection.dialect, tuple(params[name] for name in order))
+
+
+@contextmanager
+def deferred_writes(session: Session) -> Iterator[None]:
+    """Within this block (the batch path), writes nobody reads wait and travel with the next round trip; leave it
+    through `commit(session)`, or an error, which drops what waits."""
+    session.info[_DEFERRING] = True
+    try:
+        yield
+    except BaseException:
+        _drop(session)
+        raise
+    finally:
+        session.info.pop(_DEFERRING, None)
+
+
+def commit(session: Session) -> None:
+    """Commit the session; on PostgreSQL inside deferred_writes, the waiting writes and the COMMIT go in one round
+    trip (SQLAlchemy's own commit then finds the transaction closed and sends nothing)."""
     connection = session.connection()
-    if connection.dialect.name != "postgresql":
+    if connection.dialect.name == "postgresql" and session.info.get(_DEFERRING):
+        session.flush()
+        driver = connection.connection.driver_connection
+        if driver in _deferred:
+            try:
+                _with_deferred(driver, driver.commit)
+            except BaseException:
+                driver.rollback()  # the transaction is over either way, as a failed COMMIT would end it
+                session.rollback()
+                raise
+    session.commit()
+
+
+def _drop(session: Session) -> None:
+    if session.in_transaction() and session.get_bind().dialect.name == "postgresql":
+        _deferred.pop(session.connection().connection.driver_connection, None)
+
+
+def defer_plain(session: Session, sql: str, params: dict | None = None, rows: list | None = None) -> None:
+    """Run a plain SQL write whose result is not needed now: inside deferred_writes on PostgreSQL, with the
+    connection's next round trip; otherwise at once. `rows`, if given, receives the statement's rows (a RETURNING
+    clause's) once it has run."""
+    params = params or {}
+    connection = session.connection()
+    if connection.dialect.name != "postgresql" or not session.info.get(_DEFERRING):
         if rows is None:
             execute_plain(session, sql, params)
         else:
             rows.extend(fetch_plain(session, sql, params))
         return
-    _deferred.setdefault(connection.connection.driver_connection, []).append((sql.replace("?", "%s"), params, rows))
+    driver_sql, driver_params = _driver_statement(connection, sql, params)
+    _deferred.setdefault(connection.connection.driver_connection, []).append((driver_sql, driver_params, rows))
 
 
-def fetch_plain(session: Session, sql: str, params: tuple = ()) -> list[tuple]:
-    """Rows of a plain SQL statement (a query, or a write with RETURNING). On PostgreSQL through a binary
-    cursor: bytea in the text protocol travels hex-encoded, twice the size, and decoding it cost more than the
-    query."""
+def fetch_plain(session: Session, sql: str, params: dict | None = None) -> list:
+    """Rows of a plain SQL statement (a query, or a write with RETURNING), as named tuples. On PostgreSQL through a
+    binary cursor: bytea in the text protocol travels hex-encoded, twice the size, and decoding it cost more than
+    the query."""
     connection = session.connection()
+    driver_sql, driver_params = _driver_statement(connection, sql, params or {})
     if connection.dialect.name != "postgresql":
-        return connection.exec_driver_sql(sql, _sqlite_params(connection.dialect, params)).fetchall()
+        return connection.exec_driver_sql(driver_sql, driver_params).fetchall()
     driver = connection.connection.driver_connection
     with driver.cursor(binary=True, row_factory=namedtuple_row) as cursor:
-        _with_deferred(driver, lambda: cursor.execute(sql.replace("?", "%s"), params))
+        _with_deferred(driver, lambda: cursor.execute(driver_sql, driver_params))
         return cursor.fetchall()
 
 
-def execute_plain(session: Session, sql: str, params: tuple = ()) -> None:
+def execute_plain(session: Session, sql: str, params: dict | None = None) -> None:
     """Run one plain SQL statement that returns no rows."""
     connection = session.connection()
+    driver_sql, driver_params = _driver_statement(connection, sql, params or {})
     driver = connection.connection.driver_connection
     if connection.dialect.name == "postgresql":
         with driver.cursor() as cursor:
-            _with_deferred(driver, lambda: cursor.execute(sql.replace("?", "%s"), params))
+            _with_deferred(driver, lambda: cursor.execute(driver_sql, driver_params))
         return
     cursor = driver.cursor()  # sqlite3 cursors are not context managers
     try:
-        cursor.execute(sql, _sqlite_params(connection.dialect, params))
+        cursor.execute(driver_sql, driver_params)
     finally:
         cursor.close()
 
@@ -93,19 +151,6 @@ def _send_deferred_before(conn, *_args) -> None:
         _with_deferred(conn.connection.driver_connection)
 
 
-def _send_deferred_with_commit(conn) -> None:
-    """At commit: the deferred writes and the COMMIT itself in one round trip. SQLAlchemy's own commit, which
-    follows this event, then finds the transaction closed and sends nothing."""
-    driver = conn.connection.driver_connection
-    if driver in _deferred:
-        try:
-            _with_deferred(driver, driver.commit)
-        except BaseException:
-            # SQLAlchemy counts the transaction as over either way: end it here, as a failed COMMIT would have.
-            driver.rollback()
-            raise
-
-
 def _drop_deferred(conn, *_args) -> None:
     _deferred.pop(conn.connection.driver_connection, None)
 
@@ -113,7 +158,6 @@ def _drop_deferred(conn, *_args) -> None:
 def watch_deferred_writes(engine: Engine) -> None:
     """Wire a PostgreSQL engine's events to the deferred writes (make_engine does)."""
     event.listen(engine, "before_cursor_execute", _send_deferred_before)
-    event.listen(engine, "commit", _send_deferred_with_commit)
     event.listen(engine, "rollback", _drop_deferred)
     # A connection going back to the pool unfinished (an error before commit) takes nothing to its next user.
     event.listen(engine.pool, "reset", lambda dbapi_conn, *_args: _deferred.pop(dbapi_conn, None))

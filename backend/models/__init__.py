@@ -1,13 +1,13 @@
 """All models, imported here so Alembic and the app see one metadata."""
 from .audit import GENESIS_HASH, AuditEntry
 from .base import Base, utcnow
-from .coverage import CoverageDay, CoverageLattice, PatrolGridVisit, PatrolTask
+from .coverage import CoverageLattice, CoveragePatrolDay, PatrolGridVisit, PatrolTask
 from .org import AREA_KINDS, Area, Department, Squad, squad_areas
 from .patrols import END_REASONS, Patrol, PatrolBatch, TrackChunk
 from .users import ROLES, LoginAttempt, LoginLock, RefreshToken, User, UserRole
 
 __all__ = [
     "AREA_KINDS", "END_REASONS", "ROLES", "GENESIS_HASH", "Area", "AuditEntry", "Base", "CoverageLattice", "Department",
-    "CoverageDay", "PatrolGridVisit", "PatrolTask", "LoginAttempt", "LoginLock",
+    "CoveragePatrolDay", "PatrolGridVisit", "PatrolTask", "LoginAttempt", "LoginLock",
     "Patrol", "PatrolBatch", "RefreshToken", "Squad", "TrackChunk", "User", "UserRole", "squad_areas", "utcnow",
 ]

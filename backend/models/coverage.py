@@ -1,10 +1,10 @@
-"""Planning and coverage: patrol tasks (排班), the coverage lattice, per day and scope bitmaps of covered cells,
-and per patrol-grid-day visits (who came near which grid, when)."""
+"""Planning and coverage: patrol tasks (排班), each region's coverage lattice, what each patrol covered per day and
+region, and per patrol-grid-day visits (who came near which grid, when)."""
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, Date, Float, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, Float, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, utcnow
@@ -35,14 +35,14 @@ class PatrolTask(Base):
 
 
 class CoverageLattice(Base):
-    """The one raster every coverage bitmap refers to: a local equidistant projection centred here, square cells.
+    """The raster of one coverage region (a town or street office, see services.patrol.coverage_regions): a local
+    equidistant projection centred here, square cells. Fixed at the region's first use, so a grid's cells depend
+    only on this and its polygon, and windows stored before grids were added still read right."""
 
-    Fixed at first use; a grid's cells (and so its bitmaps' bit order) depend only on this and its polygon.
-    """
-
-    __tablename__ = "coverage_lattice"
+    __tablename__ = "coverage_lattices"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(unique=True)  # see services.patrol.coverage_regions.region_of
     centre_lon: Mapped[float] = mapped_column(Float)
     centre_lat: Mapped[float] = mapped_column(Float)
     cell_size_m: Mapped[float] = mapped_column(Float)
@@ -50,32 +50,33 @@ class CoverageLattice(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class CoverageDay(Base):
-    """Cells covered on one local day, town-wide, for one scope: everyone ('all', scope_id 0), a squad, or an
-    officer. One row per day and scope, ORed as batches arrive, so a week's query reads at most 7 rows whatever
-    the number of patrols or grids behind it.
+class CoveragePatrolDay(Base):
+    """What one patrol covered on one local day in one region: the share of each cell within R of its kept lines,
+    over the window of the region's lattice it reached, and its visits. Each batch updates only its own patrol's
+    rows, which the batch already holds locked, so officers sending batches at once never wait on each other;
+    a day, squad or officer is the maximum over its patrols' rows (services.patrol.coverage_reader).
 
-    `cells` is LZ4(packbits) of the lattice rectangle [col0, col0 + width) x [row0, row0 + height), row-major
-    (lattice units: cells from the lattice centre), so a row written before grids were added still reads right.
-    `visits` (scope 'all' only) is LZ4 of int64 rows (grid_id, patrol_id, officer_id, squad_id or -1,
-    first_at, last_at in unix seconds): patrols, officers and last visits per grid without a GROUP BY over
-    thousands of rows.
+    `cells` is LZ4 of uint8 shares (0..255) of the lattice window [col0, col0 + width) x [row0, row0 + height),
+    row-major (lattice units: cells from the lattice centre). `visits` is LZ4 of int64 rows (grid_id, first_at,
+    last_at in unix seconds): the grids it came within R of, when it was first and last within R of each.
     """
 
-    __tablename__ = "coverage_days"
-    __table_args__ = (UniqueConstraint("day", "scope", "scope_id"),
-                      CheckConstraint("scope IN ('all','squad','officer')", name="scope"))
+    __tablename__ = "coverage_patrol_days"
+    __table_args__ = (UniqueConstraint("patrol_id", "day", "region_id"),
+                      Index("ix_coverage_patrol_days_region_day", "region_id", "day"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    patrol_id: Mapped[int] = mapped_column(ForeignKey("patrols.id"))
     day: Mapped[date] = mapped_column(Date)
-    scope: Mapped[str] = mapped_column(String(8))
-    scope_id: Mapped[int]
+    region_id: Mapped[int]  # a town's area id, or a tile's negative key (coverage_regions.region_of)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    squad_id: Mapped[int | None] = mapped_column(ForeignKey("squads.id"))
     col0: Mapped[int]
     row0: Mapped[int]
     width: Mapped[int]
     height: Mapped[int]
     cells: Mapped[bytes] = mapped_column(LargeBinary)
-    visits: Mapped[bytes | None] = mapped_column(LargeBinary)
+    visits: Mapped[bytes] = mapped_column(LargeBinary)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from shapely.geometry import shape
 
-from backend.services.patrol.coverage import today_local
+from backend.services.patrol.coverage_days import today_local
 from geo.gpx import parse_gpx
 
 DAY = "2026-11-20"  # shift 09:00–12:00 Beijing time = 01:00–04:00 UTC

@@ -10,7 +10,7 @@ from ...extensions.database import get_session
 from ...extensions.http_errors import localized
 from ...policies import area_scope, require_area_writer
 from ...services.core import areas
-from ...services.patrol import coverage
+from ...services.patrol import coverage_regions
 from .schemas import (
     AreaQuerySchema,
     ImportFileSchema,
@@ -72,5 +72,5 @@ def import_areas(form, files):
         filename=upload.filename, client_addr=client_addr(),
     )
     get_session().commit()
-    coverage.forget_rasters()  # new grids count from the next batch on
+    coverage_regions.forget_rasters()  # new grids count from the next batch on
     return localized(result)

@@ -12,7 +12,7 @@ from ...extensions.api import Blueprint
 from ...extensions.database import get_session
 from ...models import Area
 from ...policies import area_scope, coverage_filters, grids_under
-from ...services.patrol import coverage, coverage_map
+from ...services.patrol import coverage_map, coverage_reader
 from .schemas import CoverageQuerySchema, CoverageSchema, TileQuerySchema, UnvisitedQuerySchema, UnvisitedSchema
 
 blp = Blueprint("coverage", __name__, url_prefix="/api/v1/coverage", description="Patrol coverage (巡查覆盖)")
@@ -33,7 +33,7 @@ def _iso_utc(seconds: np.ndarray) -> list[str | None]:
 
 
 def _period(query):
-    day_from = query.get("date_from") or coverage.today_local()
+    day_from = query.get("date_from") or coverage_reader.today_local()
     return day_from, query.get("date_to") or day_from
 
 
@@ -47,7 +47,7 @@ def get_coverage(query):
     grids = _grids(session, user, query.get("area"))
     day_from, day_to = _period(query)
     ids, names, codes = (list(column) for column in zip(*grids)) if grids else ([], [], [])
-    table = coverage.coverage_by_grid(session, ids, day_from, day_to, squad_id, officer_id)
+    table = coverage_reader.coverage_by_grid(session, ids, day_from, day_to, squad_id, officer_id)
     # Serialised by hand from columns: marshmallow took longer than the query for a town's grids (the schema
     # documents the shape), and reading fields off a thousand rows cost 2 ms.
     ratios = np.round(table.covered_ratio, 5).tolist()
@@ -68,7 +68,7 @@ def get_unvisited(query):
     session, user = get_session(), current_user()
     squad_id, officer_id = coverage_filters(user, query.get("squad"), query.get("officer"))
     grids = _grids(session, user, query.get("area"))
-    last = coverage.last_visits(session, [g.id for g in grids], squad_id, officer_id)
+    last = coverage_reader.last_visits(session, [g.id for g in grids], squad_id, officer_id)
     now = datetime.now(UTC)
     cutoff = now - timedelta(days=query["days"])
     items = [{"grid_id": g.id, "name": g.name, "code": g.code, "last_visited_at": last.get(g.id),

@@ -10,7 +10,7 @@ from ...extensions.database import get_session
 from ...models import PatrolTask
 from ...policies import scoped_tasks
 from ...services.patrol import tasks
-from ...services.patrol.coverage import today_local
+from ...services.patrol.coverage_days import today_local
 from .schemas import MyTasksQuerySchema, TaskCreateSchema, TaskListSchema, TaskQuerySchema, TaskSchema
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1", description="Patrol tasks (排班)")

@@ -43,9 +43,12 @@ def record(
     after: dict | None = None,
     client_addr: str | None = None,
 ) -> AuditEntry:
-    """Append one entry in the caller's transaction, so the change and its trace commit together."""
+    """Append one entry in the caller's transaction, so the change and its trace commit together.
+
+    Appends are serialised (on PostgreSQL by an advisory lock held to commit; SQLite's writer holds the file), so
+    the chain never forks. The batch path sends these statements with its deferred writes (extensions.plain_sql)."""
     if session.get_bind().dialect.name == "postgresql":
-        defer_plain(session, "SELECT pg_advisory_xact_lock(?)", (_PG_AUDIT_LOCK_KEY,))
+        defer_plain(session, "SELECT pg_advisory_xact_lock(:key)", {"key": _PG_AUDIT_LOCK_KEY})
     session.flush()  # give new rows their ids before they are named in the log
     last = fetch_plain(session, "SELECT row_hash FROM audit_log ORDER BY id DESC LIMIT 1")
     prev = last[0][0] if last else GENESIS_HASH
@@ -62,13 +65,13 @@ def record(
     )
     entry.row_hash = compute_row_hash(entry)
     # Plain SQL: every write has an audit entry, and the ORM's bookkeeping for one row cost more than the statement.
-    defer_plain(session, _INSERT, tuple(getattr(entry, name) for name in _COLUMNS))
+    defer_plain(session, _INSERT, {name: getattr(entry, name) for name in _COLUMNS})
     return entry
 
 
 _COLUMNS = ("at", "actor_id", "actor_username", "action", "entity", "entity_id", "summary", "client_addr",
             "prev_hash", "row_hash")
-_INSERT = f"INSERT INTO audit_log ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
+_INSERT = f"INSERT INTO audit_log ({', '.join(_COLUMNS)}) VALUES ({', '.join(':' + c for c in _COLUMNS)})"
 
 
 @dataclass

@@ -77,20 +77,21 @@ def add_chunk(session: Session, patrol_id: int, batch_pk: int, fixes: FixColumns
     timed = fixes.t_unix_s[~np.isnan(fixes.t_unix_s)]
     inserted: list = []
     defer_plain(session, "INSERT INTO track_chunks (patrol_id, batch_pk, n, t_first, t_last, fixes, reasons) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                (patrol_id, batch_pk, len(fixes), float(timed.min()) if timed.size else None,
-                 float(timed.max()) if timed.size else None, _compress(records.tobytes()), codes.tobytes()),
-                rows=inserted)
+                         "VALUES (:patrol, :batch, :n, :t_first, :t_last, :fixes, :reasons) RETURNING id",
+                {"patrol": patrol_id, "batch": batch_pk, "n": len(fixes),
+                 "t_first": float(timed.min()) if timed.size else None,
+                 "t_last": float(timed.max()) if timed.size else None, "fixes": _compress(records.tobytes()),
+                 "reasons": codes.tobytes()}, rows=inserted)
     return lambda: inserted[0][0]
 
 
 def load(session: Session, patrol_id: int, t_last_from: float | None = None) -> StoredFixes:
     """The patrol's fixes; with `t_last_from`, only those of chunks holding a fix at or after that time."""
-    sql = "SELECT id, batch_pk, fixes, reasons FROM track_chunks WHERE patrol_id = ?"
-    params: tuple = (patrol_id,)
+    sql = "SELECT id, batch_pk, fixes, reasons FROM track_chunks WHERE patrol_id = :patrol"
+    params: dict = {"patrol": patrol_id}
     if t_last_from is not None:
-        sql += " AND t_last >= ?"
-        params += (t_last_from,)
+        sql += " AND t_last >= :t_from"
+        params["t_from"] = t_last_from
     rows = fetch_plain(session, sql + " ORDER BY id", params)
     if not rows:
         return StoredFixes(np.zeros(0, np.int64), np.zeros(0, FIX_RECORD), np.zeros(0, np.uint8),
@@ -113,8 +114,8 @@ def set_decisions(session: Session, ids: np.ndarray, codes: np.ndarray) -> None:
     positions = ids & ((1 << ID_SHIFT) - 1)
     wanted = np.unique(chunk_ids)
     stored = {row[0]: row[1] for row in fetch_plain(
-        session, f"SELECT id, reasons FROM track_chunks WHERE id IN ({', '.join('?' * wanted.size)})",
-        tuple(int(c) for c in wanted))}
+        session, f"SELECT id, reasons FROM track_chunks WHERE id IN ({', '.join(f':c{k}' for k in range(wanted.size))})",
+        {f"c{k}": int(c) for k, c in enumerate(wanted)})}
     changes = []
     for chunk_id in wanted.tolist():
         decisions = np.frombuffer(bytes(stored[chunk_id]), dtype=np.uint8).copy()

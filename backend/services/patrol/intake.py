@@ -20,7 +20,7 @@ from ...extensions.plain_sql import defer_plain, fetch_plain
 from ...models import Patrol, PatrolBatch, PatrolTask, User
 from ...policies import AreaScope, require_patrol_owner, scoped_patrols
 from ..core import audit
-from . import coverage, fix_store
+from . import coverage_writer, fix_store
 from .fixes import FixColumns, parse_fixes
 from .recount import recompute_track
 from .running import OFF_DUTY_TOLERANCE, PatrolRunning, end_stale_patrols, running_patrol
@@ -107,8 +107,9 @@ def add_points(session: Session, user: User, patrol: Patrol, batch_id: str, poin
     body_hash = fixes.content_hash()
     # Claim the batch id (one statement; a retry finds it taken and gets the first answer again).
     claimed = fetch_plain(session, "INSERT INTO patrol_batches (patrol_id, batch_id, body_hash, answer, received_at) "
-                                   "VALUES (?, ?, ?, '{}', ?) ON CONFLICT (patrol_id, batch_id) DO NOTHING RETURNING id",
-                          (patrol.id, batch_id, body_hash, datetime.now(UTC)))
+                                   "VALUES (:patrol, :batch, :hash, '{}', :at) ON CONFLICT (patrol_id, batch_id) "
+                                   "DO NOTHING RETURNING id",
+                          {"patrol": patrol.id, "batch": batch_id, "hash": body_hash, "at": datetime.now(UTC)})
     if not claimed:
         existing = session.scalar(select(PatrolBatch).where(PatrolBatch.patrol_id == patrol.id,
                                                             PatrolBatch.batch_id == batch_id))
@@ -117,7 +118,7 @@ def add_points(session: Session, user: User, patrol: Patrol, batch_id: str, poin
         return json.loads(existing.answer)
     batch_pk = claimed[0][0]
     received_at = datetime.now(UTC)
-    defer_plain(session, "UPDATE patrols SET last_seen_at = ? WHERE id = ?", (received_at, patrol.id))
+    defer_plain(session, "UPDATE patrols SET last_seen_at = :at WHERE id = :id", {"at": received_at, "id": patrol.id})
     set_committed_value(patrol, "last_seen_at", received_at)
 
     by_time = np.argsort(fixes.t_unix_s, kind="stable")
@@ -132,7 +133,8 @@ def add_points(session: Session, user: User, patrol: Patrol, batch_id: str, poin
               # An ended patrol (by the officer on another phone, or by the server) takes no more fixes: the phone
               # stops recording and says why.
               "ended_at": patrol.ended_at.isoformat() if patrol.ended_at else None, "end_reason": patrol.end_reason}
-    defer_plain(session, "UPDATE patrol_batches SET answer = ? WHERE id = ?", (canonical(answer), batch_pk))
+    defer_plain(session, "UPDATE patrol_batches SET answer = :answer WHERE id = :id",
+                {"answer": canonical(answer), "id": batch_pk})
     audit.record(session, "patrol.points", "patrol", patrol.id, actor=user, client_addr=client_addr,
                  after={"batch_id": batch_id, "received": len(fixes), "dropped": reasons})
     return answer
@@ -189,7 +191,7 @@ def import_gpx(session: Session, actor: User, officer: User, raw: bytes, filenam
         gpx.t_unix_s, gpx.lon, gpx.lat, gpx.accuracy_m, gpx.speed_mps, np.full(n, np.nan), gpx.ele_m,
         np.zeros(n, dtype=bool)), segment=gpx.segment + 10_000 * gpx.track)
     recompute_track(session, patrol)
-    coverage.add_kept_fixes(session, patrol, *kept_track(session, patrol))
+    coverage_writer.add_kept_fixes(session, patrol, *kept_track(session, patrol))
     answer = _import_answer(patrol)
     batch.answer = canonical(answer)
     audit.record(session, "patrol.import_gpx", "patrol", patrol.id, actor=actor, client_addr=client_addr,

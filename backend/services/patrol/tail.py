@@ -15,7 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ...extensions.plain_sql import defer_plain
 from ...models import Patrol
 from ..core.versioned_cache import VersionedCache
-from . import coverage, fix_store
+from . import coverage_writer, fix_store
 from .fixes import FixColumns
 from .recount import rebuild_coverage, recompute_track
 from .track import (
@@ -52,7 +52,7 @@ def append_fixes(session: Session, patrol: Patrol, batch_pk: int, fixes: FixColu
         rebuild_coverage(session, patrol)
     else:
         k = after.kept_index
-        coverage.add_kept_fixes(session, patrol, window.t[k], window.lon[k], window.lat[k], after.breaks_before)
+        coverage_writer.add_kept_fixes(session, patrol, window.t[k], window.lon[k], window.lat[k], after.breaks_before)
     reasons, counts = np.unique(new_reasons[new_reasons != ""], return_counts=True)
     return dict(zip(reasons.tolist(), counts.tolist(), strict=True))
 
@@ -173,10 +173,10 @@ _JSON_COLUMNS = {"dropped", "gaps", "flags"}
 def _write_summary(session: Session, patrol: Patrol) -> None:
     """Write the track summary with one plain UPDATE, and tell the ORM it is saved: its flush of the same row
     (unit of work, change history, JSON types) cost ~1.5 ms of every batch."""
-    values = [json.dumps(getattr(patrol, c)) if c in _JSON_COLUMNS else getattr(patrol, c) for c in _SUMMARY_COLUMNS]
-    defer_plain(session, _SUMMARY_UPDATE, (*values, patrol.id))
+    values = {c: json.dumps(getattr(patrol, c)) if c in _JSON_COLUMNS else getattr(patrol, c) for c in _SUMMARY_COLUMNS}
+    defer_plain(session, _SUMMARY_UPDATE, {**values, "id": patrol.id})
     for column in _SUMMARY_COLUMNS:
         set_committed_value(patrol, column, getattr(patrol, column))
 
 
-_SUMMARY_UPDATE = f"UPDATE patrols SET {', '.join(c + ' = ?' for c in _SUMMARY_COLUMNS)} WHERE id = ?"
+_SUMMARY_UPDATE = f"UPDATE patrols SET {', '.join(f'{c} = :{c}' for c in _SUMMARY_COLUMNS)} WHERE id = :id"

@@ -11,14 +11,15 @@ from ...errors import InvalidInput, Conflict, NotFound
 from ...models import Patrol, PatrolTask, User
 from ...policies import area_scope, require_task_planner, scoped_tasks
 from ..core import audit
-from . import coverage
+from . import coverage_reader, coverage_regions
+from .coverage_days import LOCAL_TZ
 
 
 def shift_bounds(day: date, shift_start: str, shift_end: str) -> tuple[datetime, datetime]:
     """UTC start and end of a local shift; an end not after the start is on the next day (a night shift)."""
     start_t, end_t = (time.fromisoformat(v) for v in (shift_start, shift_end))
-    starts = datetime.combine(day, start_t, coverage.LOCAL_TZ)
-    ends = datetime.combine(day, end_t, coverage.LOCAL_TZ)
+    starts = datetime.combine(day, start_t, LOCAL_TZ)
+    ends = datetime.combine(day, end_t, LOCAL_TZ)
     if ends <= starts:
         ends += timedelta(days=1)
     return starts.astimezone(UTC), ends.astimezone(UTC)
@@ -37,8 +38,8 @@ def create_task(session: Session, actor: User, data: dict, client_addr: str | No
     require_task_planner(actor, officer)
     grid_ids = sorted(set(data["grid_ids"]))
     officer_scope = area_scope(session, officer)
-    raster = coverage.town_raster(session)
-    unknown = [g for g in grid_ids if not officer_scope.allows(g) or raster is None or g not in raster.position]
+    known = coverage_regions.region_map(session).region_of_grid
+    unknown = [g for g in grid_ids if not officer_scope.allows(g) or g not in known]
     if unknown:
         raise InvalidInput("validation_error", details={"fields": {"grid_ids": {"not_the_officers_grids": unknown}}})
     starts_at, ends_at = shift_bounds(data["date"], data["shift_start"], data["shift_end"])
@@ -74,30 +75,27 @@ def delete_task(session: Session, actor: User, task: PatrolTask, client_addr: st
 
 
 def with_progress(session: Session, tasks: list[PatrolTask]) -> list[PatrolTask]:
-    """Attach `progress` and `officer_name`: covered share of the task's grids by its officer on its date
-    (cells over all its grids), visits (distinct patrols) per grid, and whether target and visits are met."""
-    raster = coverage.town_raster(session)
+    """Attach `progress` and `officer_name`: covered share of the task's grids by its officer on its date (area
+    over all its grids), visits (distinct patrols) per grid, and whether target and visits are met."""
     names = dict(session.execute(select(User.id, User.display_name).where(
         User.id.in_({t.officer_id for t in tasks}))).all()) if tasks else {}
-    per_officer_day: dict[tuple, tuple] = {}  # a day's list holds several tasks of one officer: read once
+    wanted: dict[tuple, set[int]] = {}  # a day's list holds several tasks of one officer: read once
     for task in tasks:
-        key = (task.officer_id, task.date)
-        if key not in per_officer_day:
-            mask = coverage.covered_mask(session, raster, task.date, task.date, officer_id=task.officer_id) \
-                if raster else None
-            visits = coverage.period_visits(session, task.date, task.date, officer_id=task.officer_id)
-            per_officer_day[key] = (raster.index.covered_cells(mask) if raster else None, dict(zip(
-                *(a.tolist() for a in coverage.distinct_per_grid(visits[:, 0], visits[:, 1])), strict=True)))
-        covered_cells, visits_per_grid = per_officer_day[key]
-        grids, total_cells, total_covered = [], 0, 0
+        wanted.setdefault((task.officer_id, task.date), set()).update(task.grid_ids)
+    figures = {}
+    for (officer_id, day), grid_ids in wanted.items():
+        table = coverage_reader.coverage_by_grid(session, sorted(grid_ids), day, day, officer_id=officer_id)
+        figures[(officer_id, day)] = {g: (m2, area, n) for g, m2, area, n in zip(
+            table.grid_ids, table.covered_m2, table.area_m2, table.patrols, strict=True)}
+    for task in tasks:
+        per_grid = figures[(task.officer_id, task.date)]
+        grids, total_area, total_covered = [], 0.0, 0.0
         for grid_id in task.grid_ids:
-            pos = raster.position.get(grid_id) if raster else None
-            cells = int(raster.index.cells_per_grid[pos]) if pos is not None else 0
-            done = int(covered_cells[pos]) if pos is not None else 0
-            total_cells, total_covered = total_cells + cells, total_covered + done
-            grids.append({"grid_id": grid_id, "covered_ratio": done / cells if cells else 0.0,
-                          "visits": visits_per_grid.get(grid_id, 0)})
-        ratio = total_covered / total_cells if total_cells else 0.0
+            covered_m2, area_m2, visits = per_grid.get(grid_id, (0.0, 0.0, 0))
+            total_area, total_covered = total_area + area_m2, total_covered + covered_m2
+            grids.append({"grid_id": grid_id, "covered_ratio": covered_m2 / area_m2 if area_m2 else 0.0,
+                          "visits": visits})
+        ratio = total_covered / total_area if total_area else 0.0
         task.progress = {"covered_ratio": ratio, "visits": min((g["visits"] for g in grids), default=0),
                          "met": ratio >= task.coverage_target and all(g["visits"] >= task.min_visits for g in grids),
                          "grids": grids}
