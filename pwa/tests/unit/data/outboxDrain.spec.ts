@@ -4,6 +4,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { PatrolServer } from './patrolServer'
 import { loadApp, uniqueDbName } from '../appHarness'
 import type { OutboxRow } from '@/data/db'
+import { eventually } from '../eventually'
+
 
 afterEach(() => {
   vi.unstubAllGlobals()
@@ -177,7 +179,7 @@ describe('per-user separation', () => {
     ok(await s.outbox.enqueue({ userId: LEADER, kind: 'test.who', payload: 'leader' }))
     const stop = s.drain.startOutboxSync({ userId: () => s.app.session.userId })
     ok(await s.outbox.enqueue({ userId: OFFICER, kind: 'test.who', payload: 'officer' }))
-    await vi.waitFor(() => expect(sent).toEqual([OFFICER])) // started by the enqueue
+    await eventually(() => expect(sent).toEqual([OFFICER])) // started by the enqueue
     stop()
     expect(ok(await s.outbox.pendingCount(LEADER))).toBe(1)
   })
