@@ -27,6 +27,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
         OPENAPI_SWAGGER_UI_URL="/api/docs/assets/",
+        API_SPEC_OPTIONS={"security": [{"bearerAuth": []}]},  # every route but those marked PUBLIC
     )
     from .extensions.jsonio import OrjsonProvider
 

@@ -1,6 +1,7 @@
 """The `gridpatrol` command: migrations, demo data, audit verification, user administration."""
 from __future__ import annotations
 
+import json
 import sys
 
 import click
@@ -104,20 +105,78 @@ def audit() -> None:
     """Audit log."""
 
 
-@audit.command("verify")
-def audit_verify() -> None:
-    """Check the hash chain of the audit log; name the first broken row."""
-    from .extensions.database import get_session
-    from .services.core.audit import verify_chain
+def _verify_key(settings: Settings, public_key: str | None):
+    """The public key anchors are checked with: --public-key, AUDIT_VERIFY_KEY, or the signing key's own."""
+    from pathlib import Path
 
-    with _app_context(_settings()):
-        report = verify_chain(get_session())
-    if report.ok:
-        click.echo(f"audit chain intact: {report.rows_checked} rows")
-        return
-    click.echo(f"audit chain BROKEN at row id {report.first_broken_id}: {report.reason} "
-               f"({report.rows_checked} rows verified before it)", err=True)
-    sys.exit(1)
+    from .services.core import anchors
+
+    path = public_key or settings.audit_verify_key
+    if path:
+        return anchors.load_public_key(Path(path).read_bytes())
+    if Path(settings.audit_signing_key).exists():
+        return anchors.load_or_create_key(settings.audit_signing_key).public_key()
+    return None
+
+
+@audit.command("verify")
+@click.option("--anchors", "anchor_dir", help="Directory of anchors (default AUDIT_ANCHOR_DIR).")
+@click.option("--public-key", help="PEM public key to check anchors with (default AUDIT_VERIFY_KEY, or the "
+                                   "signing key's).")
+def audit_verify(anchor_dir: str | None, public_key: str | None) -> None:
+    """Check the hash chain of the audit log and its signed anchors; name the first row that cannot be trusted."""
+    from .extensions.database import get_session
+    from .services.core import anchors
+
+    settings = _settings()
+    key = _verify_key(settings, public_key)
+    found = anchors.read_anchors(anchor_dir or settings.audit_anchor_dir, key)
+    with _app_context(settings):
+        report = anchors.verify_anchored(get_session(), found, key)
+    chain = report.chain
+    if not chain.ok:
+        click.echo(f"audit chain BROKEN at row id {chain.first_broken_id}: {chain.reason} "
+                   f"({chain.rows_checked} rows verified before it)", err=True)
+        sys.exit(1)
+    if report.problem:
+        click.echo(f"audit chain BROKEN from row id {report.first_unvouched_id} (the first row after the last good "
+                   f"anchor, {report.last_good or 'none'}): {report.problem}", err=True)
+        sys.exit(1)
+    click.echo(f"audit chain intact: {chain.rows_checked} rows; {report.anchors_checked} anchors verified, "
+               f"the last {report.last_good or '(none)'}; {report.unanchored_rows} rows after it not yet anchored")
+
+
+@audit.command("anchor")
+def audit_anchor() -> None:
+    """Sign the chain's head now and write it to AUDIT_ANCHOR_DIR (a served app also does so daily)."""
+    from .extensions.database import get_session
+    from .services.core import anchors
+
+    settings = _settings()
+    key = anchors.load_or_create_key(settings.audit_signing_key)
+    with _app_context(settings):
+        path = anchors.write_anchor(get_session(), key, settings.audit_anchor_dir)
+    head = json.loads(path.read_text())["head"]
+    click.echo(f"anchor written: {path} (head: {'empty log' if head is None else 'row ' + str(head['id'])})")
+
+
+@audit.command("export")
+@click.option("--out", type=click.Path(dir_okay=False), required=True)
+@click.option("--from-id", type=int, default=1)
+@click.option("--to-id", type=int, default=None)
+def audit_export(out: str, from_id: int, to_id: int | None) -> None:
+    """Write rows (as hashed), anchors, public key and a signed head to a JSON file anyone can check."""
+    from .extensions.database import get_session
+    from .services.core import anchors
+
+    settings = _settings()
+    key = anchors.load_or_create_key(settings.audit_signing_key)
+    with _app_context(settings):
+        doc = anchors.build_export(get_session(), key, settings.audit_anchor_dir, from_id, to_id)
+    with open(out, "w", encoding="utf-8") as handle:
+        json.dump(doc, handle, ensure_ascii=False)
+    click.echo(f"{len(doc['rows'])} rows and {len(doc['anchors'])} anchors written to {out}"
+               + ("" if doc["complete"] else f" (at most {anchors.EXPORT_MAX_ROWS}: export the rest from the last id)"))
 
 
 @main.group()

@@ -37,4 +37,5 @@ def current_user() -> User:
 
 
 def client_addr() -> str | None:
-    return request.remote_addr
+    # The columns that keep it hold 64 characters; a forwarded address from a trusted proxy is not checked.
+    return request.remote_addr[:64] if request.remote_addr else None

@@ -1,5 +1,6 @@
-"""Work a served app does by itself, on a timer in each worker: patrols nobody ended are ended (idle, shift over).
-Several workers may run it at once: each patrol is ended once (row locks, SKIP LOCKED)."""
+"""Work a served app does by itself, on a timer in each worker: patrols nobody ended are ended (idle, shift over),
+and the day's audit anchor is written. Several workers may run it at once: each patrol is ended once (row locks,
+SKIP LOCKED), and the day's anchor file is made once (whoever creates it first)."""
 from __future__ import annotations
 
 import logging
@@ -24,14 +25,32 @@ def run_once(app: Flask) -> int:
         return len(ended)
 
 
+def write_daily_anchor(app: Flask):
+    """The day's audit anchor (services.core.anchors) as soon as the local day has none: the head as the day
+    begins, so each anchor closes the day before. Returns the file written, or None."""
+    from .extensions.database import get_session
+    from .services.core import anchors
+
+    settings = app.config["GRIDPATROL"]
+    if anchors.has_daily_anchor(settings.audit_anchor_dir, datetime.now(anchors.LOCAL_TZ).date()):
+        return None
+    key = anchors.load_or_create_key(settings.audit_signing_key)
+    with app.app_context():
+        written = anchors.write_anchor(get_session(), key, settings.audit_anchor_dir, daily=True)
+    if written:
+        log.info("audit anchor written: %s", written)
+    return written
+
+
 def start_housekeeping(app: Flask, every_s: float = 60.0) -> threading.Thread:
     def run() -> None:
         while True:
             time.sleep(every_s)
-            try:
-                run_once(app)
-            except Exception:  # noqa: BLE001 - retried next round; the failure is logged
-                log.warning("housekeeping round failed", exc_info=True)
+            for job in (run_once, write_daily_anchor):
+                try:
+                    job(app)
+                except Exception:  # noqa: BLE001 - retried next round; the failure is logged
+                    log.warning("housekeeping: %s failed", job.__name__, exc_info=True)
 
     thread = threading.Thread(target=run, name="housekeeping", daemon=True)
     thread.start()

@@ -2,6 +2,7 @@
 The edge (extensions.http_errors) chooses the language from the request; nothing here reads one."""
 from __future__ import annotations
 
+import re
 from dataclasses import fields, is_dataclass, replace
 
 from .errors import DomainError, Text
@@ -58,6 +59,61 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "point_not_found": ("该位置不在任何可见区域内", "That point is in no area you may see"),
 }
+
+
+# marshmallow's own messages for refused fields, in Chinese too (the English is marshmallow's text).
+FIELD_MESSAGES: dict[str, str] = {
+    "Missing data for required field.": "必填",
+    "Unknown field.": "未知字段",
+    "Field may not be null.": "不能为空值",
+    "Not a valid integer.": "须为整数",
+    "Not a valid number.": "须为数字",
+    "Not a valid string.": "须为字符串",
+    "Not a valid boolean.": "须为 true 或 false",
+    "Not a valid datetime.": "不是有效的时间",
+    "Not a valid aware datetime.": "时间须带时区",
+    "Not a valid date.": "不是有效的日期",
+    "Not a valid list.": "须为列表",
+    "Not a valid mapping type.": "须为对象",
+    "Invalid input type.": "类型不正确",
+    "Invalid value.": "取值无效",
+    "String does not match expected pattern.": "格式不正确",
+    "Special numeric values (nan or infinity) are not permitted.": "不能为 NaN 或无穷大",
+    "Invalid JSON body.": "请求体不是有效的 JSON",
+}
+_FIELD_PATTERNS: list[tuple[re.Pattern, str]] = [
+    (re.compile(r"^Length must be between (\d+) and (\d+)\.$"), "长度须在 {0} 到 {1} 之间"),
+    (re.compile(r"^Shorter than minimum length (\d+)\.$"), "长度至少为 {0}"),
+    (re.compile(r"^Longer than maximum length (\d+)\.$"), "长度至多为 {0}"),
+    (re.compile(r"^Length must be (\d+)\.$"), "长度须为 {0}"),
+    (re.compile(r"^Must be greater than or equal to (\S+) and less than or equal to (\S+)\.$"), "须在 {0} 到 {1} 之间"),
+    (re.compile(r"^Must be greater than or equal to (\S+)\.$"), "须不小于 {0}"),
+    (re.compile(r"^Must be less than or equal to (\S+)\.$"), "须不大于 {0}"),
+    (re.compile(r"^Must be one of: (.*)\.$"), "须为以下之一：{0}"),
+]
+
+
+def field_text(english: str) -> Text | str:
+    """A marshmallow message as Text in both languages, or unchanged when it is not one we know."""
+    zh = FIELD_MESSAGES.get(english)
+    if zh is not None:
+        return Text(zh, english)
+    for pattern, template in _FIELD_PATTERNS:
+        match = pattern.match(english)
+        if match:
+            return Text(template.format(*match.groups()), english)
+    return english
+
+
+def field_texts(value):
+    """Every marshmallow message string inside a field-error structure as field_text() makes it."""
+    if isinstance(value, str):
+        return field_text(value)
+    if isinstance(value, dict):
+        return {k: field_texts(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [field_texts(v) for v in value]
+    return value
 
 
 def message(code: str, lang: str = "zh-CN", **params: object) -> str:

@@ -47,6 +47,9 @@ class Settings:
     tianditu_key: str = ""
     demo: bool = True
     trusted_proxies: int = 0
+    audit_anchor_dir: str = ""
+    audit_signing_key: str = ""
+    audit_verify_key: str = ""
     patrol_idle_end_s: int = 2 * 3600
     extra: dict = field(default_factory=dict)
 
@@ -76,6 +79,10 @@ class Settings:
             tianditu_key=env.get("TIANDITU_KEY", ""),
             demo=not production,
             trusted_proxies=int(env.get("TRUSTED_PROXIES", 0)),
+            # Outside the database, on purpose: whoever can rewrite the database must not reach these.
+            audit_anchor_dir=env.get("AUDIT_ANCHOR_DIR") or str(var_dir / "audit-anchors"),
+            audit_signing_key=env.get("AUDIT_SIGNING_KEY") or str(var_dir / "audit-signing-key.pem"),
+            audit_verify_key=env.get("AUDIT_VERIFY_KEY", ""),
             patrol_idle_end_s=int(env.get("PATROL_IDLE_END_S", 2 * 3600)),
         )
         for key, value in overrides.items():

@@ -280,6 +280,10 @@ def _time_s(text: str | None) -> float:
         return math.nan
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)  # GPX times are UTC by definition
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-14:00 is past year 9999 in UTC: no time can be read back from it
+        return math.nan
     # Fractions beyond microseconds (7-digit .NET times) are truncated by fromisoformat: far below GPS noise.
     return moment.timestamp()
 

@@ -1,10 +1,10 @@
 """The cells a track covers: the share of each raster cell lying within R metres of the track's kept lines, as a
 small window of the raster around the track (0..255 per cell).
 
-Cells well inside the band are found by stamping precomputed disks along the lines; the cells along the band's
-edge (those with a neighbour on the other side) then get their share from their exact distance to the lines, as
-anti-aliased drawing does. Without that, the band's edge moves by up to half a cell with the lattice: on a 45 m
-grid beside a street walked along its edge, that alone is several percentage points.
+Samples every half cell along the lines stamp precomputed disks whose cells carry their share of the band, from
+their distance to the sample, as anti-aliased drawing does; a cell keeps the highest share any sample gives it.
+Counting a cell whole or not at all by its centre moves the band's edge by up to half a cell with the lattice: on
+a 45 m grid beside a street walked along its edge, that alone was several percentage points.
 """
 
 from __future__ import annotations
@@ -17,16 +17,22 @@ from numpy.typing import ArrayLike, NDArray
 
 from geo.raster import DEFAULT_RADIUS_M, RasterSpec, stamp_margin_cells, to_metres
 
-__all__ = ["FULL", "CoverageWindow", "track_coverage", "track_coverage_lonlat", "window_cells"]
+__all__ = ["FULL", "CoverageWindow", "square_share", "track_coverage", "track_coverage_lonlat",
+           "window_cells"]
 
 FULL = 255  # a cell wholly within R
-# Sub-cell positions of a sample are snapped to a PHASES x PHASES lattice, each with its own precomputed disk, so the
-# stamped core is right to 1/8 cell; the band's edge cells are then measured exactly.
-_PHASES = 8
+# Sub-cell positions of a sample are snapped to a PHASES x PHASES lattice, each with its own precomputed table of the
+# cells it reaches and their shares: 1/32 cell (0.3 m). A coarser lattice moves a street's band by a constant amount
+# all along it when the street runs along the lattice's axes (1/8 cell: up to 0.6 m, 1.4 pp on a 45 m block); the
+# tables are stamped in one step whatever their number, so the finer lattice costs only memory (1,024 tables).
+_PHASES = 32
+# A cell on the band's edge takes its share from its nearest sample among the several within reach, each snapped by
+# up to half a phase: the nearest of them tends to be a little too near. Samples half a cell apart, on the other hand,
+# lie up to 0.1 m further from a cell than the line between them. Measured on street blocks walked along their
+# streets (tests/geo/test_street_coverage.py), the two cancel at this radius correction.
+_SNAP_BIAS_M = 0.0
 # Bounds the (samples x disk cells) index block built at once: ~2^21 int64 = 16 MB.
 _STAMP_BLOCK = 1 << 21
-# nearest_distance_m's buckets: this many per reach (1: the 9 squares of the reach around a point).
-_BUCKETS_PER_REACH = 1
 # A kept segment is never this long in a township; past it the input is not a cleaned track.
 _MAX_SAMPLES = 50_000_000
 
@@ -77,22 +83,6 @@ def _empty() -> CoverageWindow:
     return CoverageWindow(0, 0, np.zeros((0, 0), dtype=np.uint8))
 
 
-@cache
-def _phase_disks(cell_size_m: float, radius_m: float) -> tuple[tuple[NDArray[np.int64], NDArray[np.int64]], ...]:
-    """For each sub-cell phase, (row, col) offsets of the cells whose centre lies within R of the phase centre."""
-    margin = stamp_margin_cells(cell_size_m, radius_m)
-    d = np.arange(-margin, margin + 1)
-    dcol, drow = np.meshgrid(d, d)
-    centre = (np.arange(_PHASES) + 0.5) / _PHASES  # phase centre within its cell, in cell units
-    radius_cells = radius_m / cell_size_m
-    disks = []
-    for phase in range(_PHASES * _PHASES):
-        fy, fx = divmod(phase, _PHASES)
-        inside = (dcol + 0.5 - centre[fx]) ** 2 + (drow + 0.5 - centre[fy]) ** 2 <= radius_cells**2
-        disks.append((drow[inside].astype(np.int64), dcol[inside].astype(np.int64)))
-    return tuple(disks)
-
-
 def _densify_m(x_m: NDArray[np.float64], y_m: NDArray[np.float64], breaks_before: NDArray[np.bool_],
                step_m: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Points every ``step_m`` or closer along each segment inside a part, plus every fix (lone fixes too)."""
@@ -109,73 +99,6 @@ def _densify_m(x_m: NDArray[np.float64], y_m: NDArray[np.float64], breaks_before
     sx = x_m[seg][owner] + t * dx_m[owner]
     sy = y_m[seg][owner] + t * dy_m[owner]
     return np.concatenate([sx, x_m]), np.concatenate([sy, y_m])
-
-
-def _segments(x_m: NDArray[np.float64], y_m: NDArray[np.float64], breaks: NDArray[np.bool_]
-              ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-    """Ends (ax, ay, bx, by) of each kept segment; a fix alone in its part is a segment of length 0."""
-    seg = np.flatnonzero(~breaks[1:])
-    alone = np.flatnonzero(breaks & np.append(breaks[1:], True))
-    a = np.concatenate([seg, alone])
-    b = np.concatenate([seg + 1, alone])
-    return x_m[a], y_m[a], x_m[b], y_m[b]
-
-
-def nearest_distance_m(px: NDArray[np.float64], py: NDArray[np.float64], ax: NDArray[np.float64],
-                       ay: NDArray[np.float64], bx: NDArray[np.float64], by: NDArray[np.float64],
-                       reach_m: float) -> NDArray[np.float64]:
-    """Distance from each point to the nearest segment (a, b), exact where it is at most ``reach_m``, +inf where no
-    segment is that close.
-
-    Segments are bucketed on a lattice of ``reach_m`` squares by the squares their box touches; each point is
-    measured against the segments of its square and the 8 around it, all pairs at once (an R-tree's nearest query
-    took 13 µs a point; finer squares cut the pairs but not the time).
-    """
-    out = np.full(px.size, np.inf)
-    if px.size == 0 or ax.size == 0:
-        return out
-    size = reach_m / _BUCKETS_PER_REACH
-    x0 = min(ax.min(), bx.min(), px.min()) - (_BUCKETS_PER_REACH + 1) * size
-    y0 = min(ay.min(), by.min(), py.min()) - (_BUCKETS_PER_REACH + 1) * size
-    c0 = np.floor((np.minimum(ax, bx) - x0) / size).astype(np.int64)
-    c1 = np.floor((np.maximum(ax, bx) - x0) / size).astype(np.int64)
-    r0 = np.floor((np.minimum(ay, by) - y0) / size).astype(np.int64)
-    r1 = np.floor((np.maximum(ay, by) - y0) / size).astype(np.int64)
-    ncols = int(np.floor((max(ax.max(), bx.max(), px.max()) - x0) / size)) + 2 * _BUCKETS_PER_REACH + 2
-    # each segment in every bucket its box touches (almost always one: segments are a few metres)
-    spans_c, spans_r = c1 - c0 + 1, r1 - r0 + 1
-    per = spans_c * spans_r
-    seg = np.repeat(np.arange(ax.size), per)
-    k = np.arange(per.sum()) - np.repeat(np.cumsum(per) - per, per)
-    kr, kc = np.divmod(k, np.repeat(spans_c, per))
-    bucket = (np.repeat(r0, per) + kr) * ncols + np.repeat(c0, per) + kc
-    order = np.argsort(bucket, kind="stable")
-    bucket, seg = bucket[order], seg[order]
-    # the 9 buckets around each point, and the run of segments in each
-    pc = np.floor((px - x0) / size).astype(np.int64)
-    pr = np.floor((py - y0) / size).astype(np.int64)
-    side = 2 * _BUCKETS_PER_REACH + 1
-    dr, dc = np.divmod(np.arange(side * side), side)
-    around = ((pr[:, None] + dr[None, :] - _BUCKETS_PER_REACH) * ncols
-              + pc[:, None] + dc[None, :] - _BUCKETS_PER_REACH).ravel()
-    lo, hi = np.searchsorted(bucket, around, "left"), np.searchsorted(bucket, around, "right")
-    counts = hi - lo
-    point = np.repeat(np.repeat(np.arange(px.size), side * side), counts)
-    at = np.repeat(lo, counts) + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
-    s = seg[at]
-    qx, qy = px[point], py[point]
-    sx, sy = ax[s], ay[s]
-    dx, dy = bx[s] - sx, by[s] - sy
-    length2 = dx * dx + dy * dy
-    t = np.clip(np.divide((qx - sx) * dx + (qy - sy) * dy, length2, out=np.zeros_like(length2),
-                          where=length2 > 0), 0.0, 1.0)
-    d = np.hypot(qx - (sx + t * dx), qy - (sy + t * dy))
-    if d.size:  # pairs come grouped by point, in point order
-        per_point = np.bincount(point, minlength=px.size)
-        found = per_point > 0
-        out[found] = np.minimum.reduceat(d, (np.cumsum(per_point) - per_point)[found])
-    out[out > reach_m] = np.inf
-    return out
 
 
 def track_coverage(spec: RasterSpec, x_m: NDArray[np.float64], y_m: NDArray[np.float64],
@@ -195,11 +118,13 @@ def track_coverage(spec: RasterSpec, x_m: NDArray[np.float64], y_m: NDArray[np.f
 
     Notes
     -----
-    Each segment is sampled every half cell and a disk of cells whose centre lies within R is stamped at each
-    sample (the union of disks reaches within 0.1 m of R between samples). Samples whose disk could leave the raster
-    are dropped: the raster padding puts them more than R from the town. Cells on the edge of the stamped band, and
-    the cells just outside it, then take the share ``clip(0.5 + (R - d) / cell, 0, 1)`` from the exact distance
-    ``d`` of their centre to the lines: exact for a straight edge across the cell, and unbiased where it is not.
+    Each segment is sampled every half cell (the union of disks reaches within 0.1 m of R between samples) and each
+    sample stamps the cells within R + half a cell of it with their share, ``clip(0.5 + (R - d) / cell, 0, 1)`` for
+    a cell whose centre lies ``d`` from the sample across the direction to it (square_share); a cell keeps its
+    highest share. Where the bands of two lines meet inside a cell from opposite sides (two streets about 2R apart),
+    each covers its own part of the cell and the highest share is less than their union: such cells are counted
+    short, never over. Samples whose disk could leave the raster are dropped: the raster padding puts them
+    more than R from the town.
 
     Examples
     --------
@@ -208,8 +133,8 @@ def track_coverage(spec: RasterSpec, x_m: NDArray[np.float64], y_m: NDArray[np.f
     >>> track_coverage(spec, np.array([]), np.array([])).empty
     True
     >>> x, y = to_metres(spec, [115.505], [38.005])
-    >>> round(float(track_coverage(spec, x, y).values.sum()) / 255 * 100)  # one fix: a disk of pi * 30² m²
-    2827
+    >>> round(float(track_coverage(spec, x, y).values.sum()) / 255 * 100)  # one fix: a disk of pi * 30² = 2827 m²
+    2853
     """
     if radius_m > spec.max_radius_m:
         raise ValueError(f"radius_m {radius_m} exceeds the {spec.max_radius_m} m the raster is padded for")
@@ -233,56 +158,85 @@ def track_coverage(spec: RasterSpec, x_m: NDArray[np.float64], y_m: NDArray[np.f
     col0, row0 = max(int(col.min()) - pad, 0), max(int(row.min()) - pad, 0)
     w = min(int(col.max()) + pad + 1, spec.width) - col0
     h = min(int(row.max()) + pad + 1, spec.height) - row0
-    core = _stamp(col - col0, row - row0, u - col, v - row, w, h, cs, radius_m)
-    values = np.where(core, np.uint8(FULL), np.uint8(0)).astype(np.uint8)
-
-    edge = _band_edge(core)
-    er, ec = np.nonzero(edge)
-    if er.size:
-        cx = spec.origin_x_m + (ec + col0 + 0.5) * cs
-        cy = spec.origin_y_m + (er + row0 + 0.5) * cs
-        # past R + half a cell the share is 0 whatever the distance
-        distance_m = nearest_distance_m(cx, cy, *_segments(x_m, y_m, breaks), radius_m + cs / 2)
-        share = np.clip(0.5 + (radius_m - distance_m) / cs, 0.0, 1.0)
-        values[er, ec] = np.rint(share * FULL).astype(np.uint8)
+    values = _stamp_shares(col - col0, row - row0, u - col, v - row, w, h, cs, radius_m)
     return CoverageWindow(row0, col0, values)
 
 
-def _stamp(col: NDArray[np.int64], row: NDArray[np.int64], fu: NDArray[np.float64], fv: NDArray[np.float64],
-           w: int, h: int, cell_size_m: float, radius_m: float) -> NDArray[np.bool_]:
-    """Cells (of a w x h window) whose centre lies within R of a sample, sub-cell positions kept to 1/8 cell."""
-    covered = np.zeros(w * h, dtype=bool)
+def square_share(nx: NDArray[np.float64], ny: NDArray[np.float64], t: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The share of a unit cell (centred at 0) on the near side of a straight edge across the direction (nx, ny): the
+    points q with n . q <= t, n the unit vector along (nx, ny), t in cells.
+
+    Exact for any direction: along the lattice's axes the share is linear in t (0.5 + t), but at 45° it is not, and
+    a street at 45° crosses every cell along it at the same offset, so a linear share there moved the band's edge
+    consistently (a 1 pp bias on 45 m blocks).
+
+    Examples
+    --------
+    >>> float(square_share(np.array(1.0), np.array(0.0), np.array(0.25)))
+    0.75
+    >>> round(float(square_share(np.array(1.0), np.array(1.0), np.array(0.5 ** 0.5 / 2))), 6)  # 45°
+    0.875
+    """
+    norm = np.hypot(nx, ny)
+    a = np.abs(np.divide(nx, norm, out=np.ones_like(norm), where=norm > 0))
+    b = np.abs(np.divide(ny, norm, out=np.zeros_like(norm), where=norm > 0))
+    a, b = np.maximum(a, b), np.minimum(a, b)
+    t0, t1 = (a + b) / 2, (a - b) / 2
+    ab2 = np.maximum(2 * a * b, 1e-12)
+    share = np.where(t <= -t0, 0.0,
+            np.where(t <= -t1, (t + t0) ** 2 / ab2,
+            np.where(t <= t1, 0.5 + t / a,
+            np.where(t < t0, 1.0 - (t0 - t) ** 2 / ab2, 1.0))))
+    return np.clip(share, 0.0, 1.0)
+
+
+@cache
+def _phase_shares(cell_size_m: float, radius_m: float, phases: int
+                  ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.uint8]]:
+    """For each sub-cell phase (row), the (row, col) offsets of the cells a sample there reaches and each one's share
+    within R of the sample, times FULL: the share of the cell on the sample's side of a straight band edge R from the
+    sample, across the direction from the sample to the cell (square_share). Rows are padded to one length with
+    share 0 (which changes nothing), so every sample is stamped in one vectorised step."""
+    radius_m -= _SNAP_BIAS_M
+    margin = stamp_margin_cells(cell_size_m, radius_m + _SNAP_BIAS_M)
+    d = np.arange(-margin, margin + 1)
+    dcol, drow = np.meshgrid(d, d)
+    centre = (np.arange(phases) + 0.5) / phases  # phase centre within its cell, in cell units
+    rows = []
+    for phase in range(phases * phases):
+        fy, fx = divmod(phase, phases)
+        dx, dy = dcol + 0.5 - centre[fx], drow + 0.5 - centre[fy]  # sample -> cell centre, in cells
+        distance = np.hypot(dx, dy)
+        share = np.rint(square_share(dx, dy, radius_m / cell_size_m - distance) * FULL).astype(np.uint8)
+        reached = share > 0
+        rows.append((drow[reached], dcol[reached], share[reached]))
+    k = max(r[0].size for r in rows)
+    out_row, out_col = np.zeros((len(rows), k), dtype=np.int64), np.zeros((len(rows), k), dtype=np.int64)
+    out_share = np.zeros((len(rows), k), dtype=np.uint8)
+    for i, (dr, dc, sh) in enumerate(rows):
+        out_row[i, :dr.size], out_col[i, :dc.size], out_share[i, :sh.size] = dr, dc, sh
+    return out_row, out_col, out_share
+
+
+def _stamp_shares(col: NDArray[np.int64], row: NDArray[np.int64], fu: NDArray[np.float64], fv: NDArray[np.float64],
+                  w: int, h: int, cell_size_m: float, radius_m: float) -> NDArray[np.uint8]:
+    """The highest share each cell (of a w x h window) takes from any sample, sample positions kept to 1/PHASES
+    of a cell: a cell's share from its nearest sample, as the band's edge crosses it."""
+    values = np.zeros(w * h, dtype=np.uint8)
     phase = (np.minimum((fv * _PHASES).astype(np.int64), _PHASES - 1) * _PHASES
              + np.minimum((fu * _PHASES).astype(np.int64), _PHASES - 1))
     cells = w * h
-    # One key per (phase, cell): dense samples and a patrol standing still stamp each disk once; sorted by phase, so
-    # each phase's disk is stamped over one contiguous slice.
+    # One key per (phase, cell): a patrol standing still, or a fix and the sample at its segment's start, stamp once.
     keys = np.sort(phase * cells + row * w + col)
     keys = keys[np.diff(keys, prepend=-1) != 0]
-    bounds = np.searchsorted(keys, np.arange(_PHASES * _PHASES + 1) * cells)
-    for p, (drow, dcol) in enumerate(_phase_disks(cell_size_m, radius_m)):
-        at = keys[bounds[p]:bounds[p + 1]] - p * cells
-        if at.size == 0 or drow.size == 0:
-            continue
-        offsets = drow * w + dcol
-        block = max(1, _STAMP_BLOCK // offsets.size)
-        for start in range(0, at.size, block):
-            covered[(at[start:start + block, None] + offsets[None, :]).ravel()] = True
-    return covered.reshape(h, w)
-
-
-def _band_edge(core: NDArray[np.bool_]) -> NDArray[np.bool_]:
-    """Cells of the stamped band with a 4-neighbour outside it, and cells outside it with a 4-neighbour inside:
-    the only cells whose share can lie strictly between 0 and 1 (the band's edge crosses a cell in less than the
-    7 m a 4-neighbour step moves away from a straight line, at any angle)."""
-    inner = np.zeros_like(core)
-    inner[1:-1, 1:-1] = core[1:-1, 1:-1] & core[:-2, 1:-1] & core[2:, 1:-1] & core[1:-1, :-2] & core[1:-1, 2:]
-    near = np.zeros_like(core)
-    near[1:, :] |= core[:-1, :]
-    near[:-1, :] |= core[1:, :]
-    near[:, 1:] |= core[:, :-1]
-    near[:, :-1] |= core[:, 1:]
-    return (core & ~inner) | (~core & near)
+    phase_of, cell_of = np.divmod(keys, cells)
+    drow, dcol, share = _phase_shares(cell_size_m, radius_m, _PHASES)
+    flat = drow * w + dcol
+    block = max(1, _STAMP_BLOCK // flat.shape[1])
+    for start in range(0, keys.size, block):
+        p, c = phase_of[start:start + block], cell_of[start:start + block]
+        np.maximum.at(values, (c[:, None] + flat[p]).ravel(), share[p].ravel())
+    return values.reshape(h, w)
 
 
 def track_coverage_lonlat(spec: RasterSpec, lon: ArrayLike, lat: ArrayLike, breaks_before: ArrayLike | None = None,

@@ -12,7 +12,7 @@ File (``GeoInputError.code``): ``not_utf8``, ``not_json``, ``not_feature_collect
 Feature (``FeatureProblem.code``): ``not_polygon``, ``bad_coordinates``, ``out_of_range``, ``degenerate``,
 ``self_intersection``.
 
-Repair (``Repair.code``): ``ring_closed``, ``duplicate_vertices_removed``, ``winding_normalized``,
+Repair (``Repair.code``): ``nul_removed`` (from properties), ``ring_closed``, ``duplicate_vertices_removed``, ``winding_normalized``,
 ``self_intersection_repaired``.
 
 Feature numbers in messages are 1-based (``index + 1``), as a person counts; ``index`` fields are 0-based
@@ -154,6 +154,7 @@ def parse_boundary_collection(raw: bytes | str, name_property: str | None = None
     for index, feature in enumerate(features):
         properties = feature.get("properties") if isinstance(feature, dict) else None
         properties = properties if isinstance(properties, dict) else {}
+        properties, had_nul = _without_nul(properties)
         name = _feature_name(properties, name_property)
         label_zh, label_en = _labels(index, name)
         try:
@@ -169,9 +170,26 @@ def parse_boundary_collection(raw: bytes | str, name_property: str | None = None
                 )
             )
             continue
+        if had_nul:
+            reasons = [*reasons, ("nul_removed", "属性中的空字符（U+0000）已删除",
+                                  "NUL characters (U+0000) were removed from the properties")]
         repairs = [Repair(code, f"{label_zh}：{zh}", f"{label_en}: {en}") for code, zh, en in reasons]
         parsed.append(ParsedFeature(index=index, geometry=geometry, properties=properties, repairs=repairs))
     return ParsedCollection(features=parsed, problems=problems, source_crs=source.text)
+
+
+def _without_nul(value: Any) -> tuple[Any, bool]:
+    """`value` with U+0000 removed from every string in it, keys included (no database text can hold it; GIS
+    exports pad fixed-width DBF fields with it), and whether there was any."""
+    if isinstance(value, str):
+        return (value.replace("\x00", ""), True) if "\x00" in value else (value, False)
+    if isinstance(value, dict):
+        items = [(_without_nul(k), _without_nul(v)) for k, v in value.items()]
+        return {k: v for (k, _), (v, _) in items}, any(kn or vn for (_, kn), (_, vn) in items)
+    if isinstance(value, list):
+        items = [_without_nul(v) for v in value]
+        return [v for v, _ in items], any(n for _, n in items)
+    return value, False
 
 
 # --- file level -------------------------------------------------------------------------------------------

@@ -6,11 +6,11 @@ import logging
 
 import psycopg
 from flask import Flask, has_request_context, jsonify, request
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from ..errors import Conflict, DomainError, InvalidInput, Locked, NotAllowed, NotAuthenticated, NotFound, TooManyAttempts
-from ..i18n import error_message, localize, message
+from ..i18n import error_message, field_texts, localize, message
 from .database import sqlite_dbapi_module
 
 log = logging.getLogger(__name__)
@@ -71,9 +71,11 @@ def register_error_handlers(app: Flask) -> None:
                 else:  # a body that is not JSON at all: webargs names no field
                     fields.setdefault("_schema", []).extend(location)
             return jsonify(error_body("validation_error", message("validation_error", lang),
-                                      {"fields": localize(fields, lang)})), 400
+                                      {"fields": localize(field_texts(fields), lang)})), 400
         code = _HTTP_CODES.get(status, "bad_request" if status < 500 else "internal_error")
-        return jsonify(error_body(code, message(code, lang))), status
+        # Keep what the exception says in headers besides its body's type: Allow on a 405 (RFC 9110).
+        headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
+        return jsonify(error_body(code, message(code, lang))), status, headers
 
     def _integrity_error(exc: Exception):
         log.info("integrity error: %s", getattr(exc, "orig", exc))
@@ -82,6 +84,15 @@ def register_error_handlers(app: Flask) -> None:
     # SQLAlchemy's, and the drivers' own from the plain SQL of the batch path (extensions.plain_sql).
     for integrity_error in (IntegrityError, psycopg.IntegrityError, sqlite_dbapi_module().IntegrityError):
         app.register_error_handler(integrity_error, _integrity_error)
+
+    def _data_error(exc: Exception):
+        # A value the database refused (out of range, too long, NUL) that the edge's bounds (extensions.api) did
+        # not catch: still the client's input, so a 400 and nothing stored; logged as the bug in the bounds it is.
+        log.error("the database refused a value the input bounds let through: %s", getattr(exc, "orig", exc))
+        return jsonify(error_body("bad_request", message("bad_request", request_language()))), 400
+
+    for data_error in (DataError, psycopg.DataError, sqlite_dbapi_module().DataError):
+        app.register_error_handler(data_error, _data_error)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -17,6 +17,19 @@ export const router = createRouter({
   ],
 })
 
+/**
+ * Starts loading the code of the screen at `path` (and what it imports) at once. main.ts restores the session
+ * from IndexedDB before the router resolves the first route; fetching the screen meanwhile saves a round trip
+ * before the first paint. The router's own import later gets the same module.
+ */
+export function preloadRoute(path: string): void {
+  for (const record of router.resolve(path).matched) {
+    const component = record.components?.default
+    if (typeof component === 'function') void (component as () => Promise<unknown>)().catch(() => undefined)
+  }
+}
+if (import.meta.env.PROD && typeof location !== 'undefined') preloadRoute(location.pathname)
+
 router.beforeEach((to) => {
   if (to.name !== 'login' && session.userId === null) return { name: 'login' }
   return true

@@ -80,3 +80,4 @@ def test_noisy_walks_and_drives_through_a_street_grid(seed):
                                  offset_m=float(rng.uniform(-4, 4)), noise_m=float(rng.uniform(0, 3)), seed=seed * 10 + k))
     mean, worst = _check(grid, walks)
     assert mean <= 0.5 and worst <= 3.0, (mean, worst)
+

@@ -1,11 +1,11 @@
 """Areas as GeoJSON, boundary import, and point location; every query scoped by the caller's role and areas."""
 from __future__ import annotations
 
-from flask import request
+from werkzeug.datastructures import FileStorage
 
 from ...context import client_addr, current_user
 from ...errors import InvalidInput
-from ...extensions.api import Blueprint
+from ...extensions.api import Blueprint, link, links
 from ...extensions.database import get_session
 from ...extensions.http_errors import localized
 from ...policies import area_scope, require_area_writer
@@ -13,9 +13,8 @@ from ...services.core import areas
 from ...services.patrol import coverage_regions
 from .schemas import (
     AreaQuerySchema,
-    ImportFileSchema,
-    ImportFormSchema,
     ImportResultSchema,
+    ImportSchema,
     LocateQuerySchema,
     LocateSchema,
 )
@@ -56,15 +55,16 @@ def get_area(area_id):
 
 
 @blp.route("/import", methods=["POST"])
-@blp.arguments(ImportFormSchema, location="form")
-@blp.arguments(ImportFileSchema, location="files")
+@blp.arguments(ImportSchema, location="multipart")
+@blp.doc(**links(201, first=link("/api/v1/areas/{area_id}", "get", "The first area imported",
+                                 area_id="$response.body#/created_ids/0")))
 @blp.response(201, ImportResultSchema)
-def import_areas(form, files):
+def import_areas(form):
     """Import a GeoJSON FeatureCollection of polygons (admins and commanders). All features or none."""
     user = current_user()
     require_area_writer(user)
-    upload = request.files.get("file")
-    if upload is None:
+    upload = form.get("file")
+    if not isinstance(upload, FileStorage):
         raise InvalidInput("file_required", details={"fields": {"file": "required"}})
     result = areas.import_boundaries(
         get_session(), user, upload.read(), kind=form["kind"], parent_id=form.get("parent"),

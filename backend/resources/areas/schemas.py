@@ -19,21 +19,17 @@ class LocateQuerySchema(Schema):
     lat = ma.fields.Float(required=True, validate=ma.validate.Range(-90, 90))
 
 
-class ImportFormSchema(Schema):
-    class Meta:
-        unknown = ma.EXCLUDE  # the file part arrives separately
+class ImportSchema(Schema):
+    """The multipart upload: the GeoJSON file and how to read it."""
 
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    file = ma.fields.Raw(metadata={"type": "string", "format": "binary", "description": "GeoJSON FeatureCollection"})
     kind = ma.fields.Str(required=True, validate=ma.validate.OneOf(AREA_KINDS))
     parent = ma.fields.Int(allow_none=True)
     name_property = ma.fields.Str(validate=ma.validate.Length(1, 64))
     code_property = ma.fields.Str(validate=ma.validate.Length(1, 64))
-
-
-class ImportFileSchema(Schema):
-    class Meta:
-        unknown = ma.EXCLUDE
-
-    file = ma.fields.Raw(metadata={"type": "string", "format": "binary"})
 
 
 class AreaRefSchema(Schema):

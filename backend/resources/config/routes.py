@@ -4,12 +4,13 @@ from __future__ import annotations
 from flask import current_app
 
 from ... import __version__
-from ...extensions.api import Blueprint
+from ...extensions.api import PUBLIC, Blueprint
 
 blp = Blueprint("config", __name__, url_prefix="/api/v1", description="Client configuration")
 
 
 @blp.route("/config")
+@blp.doc(**PUBLIC)
 @blp.response(200)
 def get_config():
     """Basemap template, attribution and coordinate system; optional Tianditu key."""

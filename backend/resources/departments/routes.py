@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from ...context import client_addr, current_user
 from ...errors import NotFound
-from ...extensions.api import Blueprint, Schema, page_of
+from ...extensions.api import Blueprint, Schema, link, links, page_of
 from ...extensions.database import get_session
 from ...models import Department
 from ...policies import require_admin, scoped_departments
@@ -49,6 +49,9 @@ class Departments(MethodView):
         return page_of(session, stmt, pagination_parameters, Department.id)
 
     @blp.arguments(DepartmentSchema)
+    @blp.doc(**links(201, get=link("/api/v1/departments/{dept_id}", "get", "The department",
+                                   dept_id="$response.body#/id"),
+                     update=link("/api/v1/departments/{dept_id}", "patch", "Change it", dept_id="$response.body#/id")))
     @blp.response(201, DepartmentSchema)
     def post(self, data):
         """Add a department (admins)."""

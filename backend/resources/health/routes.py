@@ -4,13 +4,14 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from ... import __version__
-from ...extensions.api import Blueprint
+from ...extensions.api import PUBLIC, Blueprint
 from ...extensions.database import get_db, get_session
 
 blp = Blueprint("health", __name__, url_prefix="/api", description="Service health")
 
 
 @blp.route("/health")
+@blp.doc(**PUBLIC)
 @blp.response(200)
 def health():
     """Database kind, schema revision and version."""

@@ -3,25 +3,36 @@ from __future__ import annotations
 
 from datetime import datetime, UTC
 
-from flask import Response, current_app, request
+from flask import Response, current_app
+from werkzeug.datastructures import FileStorage
 from flask.views import MethodView
 from sqlalchemy import select
 
 from ...context import client_addr, current_user
-from ...extensions.api import Blueprint, page_of
+from ...extensions.api import Blueprint, link, links, page_of
 from ...extensions import plain_sql
 from ...extensions.database import get_session
 from ...errors import InvalidInput
+from ...limits import INT_MAX
 from ...models import Patrol, User
 from ...policies import area_scope, require_patrol_officer, require_track_importer, scoped_patrols
 from ...services.patrol import coverage_reader, exports, intake, positions
 from ...services.patrol.running import PatrolRunning
 from .schemas import (
     BatchAnswerSchema, GpxImportAnswerSchema, PatrolCoverageSchema, PositionsQuerySchema, PositionsSchema,
-    TrackQuerySchema, GpxImportFileSchema, GpxImportFormSchema, PatrolEndSchema, PatrolQuerySchema, PatrolSchema, PatrolStartSchema, PointsBatchSchema,
+    TrackQuerySchema, GpxImportSchema, PatrolEndSchema, PatrolQuerySchema, PatrolSchema, PatrolStartSchema, PointsBatchSchema,
 )
 
 blp = Blueprint("patrols", __name__, url_prefix="/api/v1/patrols", description="Patrols (网格巡查)")
+
+
+def _patrol_links(pointer: str) -> dict:
+    p = "/api/v1/patrols/{patrol_id}"
+    return {"get": link(p, "get", "The patrol", patrol_id=pointer),
+            "points": link(f"{p}/points", "post", "Send a batch of fixes", patrol_id=pointer),
+            "end": link(f"{p}/end", "post", "End it", patrol_id=pointer),
+            "track": link(f"{p}/track", "get", "Its track", patrol_id=pointer),
+            "coverage": link(f"{p}/coverage", "get", "The grids it covered", patrol_id=pointer)}
 
 
 @blp.route("")
@@ -41,6 +52,7 @@ class Patrols(MethodView):
         return page_of(get_session(), stmt, pagination_parameters, Patrol.started_at.desc(), Patrol.id.desc())
 
     @blp.arguments(PatrolStartSchema)
+    @blp.doc(**links(201, **_patrol_links("$response.body#/id")))
     @blp.response(201, PatrolSchema)
     @blp.alt_response(200, schema=PatrolSchema, description="A retry: the patrol this client id started")
     def post(self, data):
@@ -60,15 +72,15 @@ class Patrols(MethodView):
 
 
 @blp.route("/import", methods=["POST"])
-@blp.arguments(GpxImportFormSchema, location="form")
-@blp.arguments(GpxImportFileSchema, location="files")
+@blp.arguments(GpxImportSchema, location="multipart")
+@blp.doc(**links(201, **_patrol_links("$response.body#/patrol_id")))
 @blp.response(201, GpxImportAnswerSchema)
 @blp.alt_response(200, schema=GpxImportAnswerSchema, description="The same file again: the patrol it created")
-def import_gpx(form, files):
+def import_gpx(form):
     """A GPX 1.0/1.1 file from a GPS logger or body camera as one patrol of `officer` (leaders, commanders, admins)."""
     session, actor = get_session(), current_user()
-    upload = request.files.get("file")
-    if upload is None:
+    upload = form.get("file")
+    if not isinstance(upload, FileStorage):
         raise InvalidInput("file_required", details={"fields": {"file": "required"}})
     officer = _officer(session, form["officer"])
     require_track_importer(actor, officer)
@@ -78,8 +90,12 @@ def import_gpx(form, files):
 
 
 def _officer(session, ref: str) -> User:
-    column = User.id if ref.isdigit() else User.username
-    officer = session.scalar(select(User).where(column == (int(ref) if ref.isdigit() else ref)))
+    # ASCII digits only: '²'.isdigit() is true and int() refuses it; an id past INTEGER names nobody.
+    by_id = ref.isascii() and ref.isdigit()
+    if by_id and int(ref) > INT_MAX:
+        officer = None
+    else:
+        officer = session.scalar(select(User).where(User.id == int(ref) if by_id else User.username == ref))
     if officer is None or not officer.has_role("officer"):
         raise InvalidInput("validation_error", details={"fields": {"officer": "not_an_officer"}})
     return officer
@@ -106,7 +122,7 @@ def add_points(data, patrol_id):
 
 
 @blp.route("/<int:patrol_id>/end", methods=["POST"])
-@blp.arguments(PatrolEndSchema)
+@blp.arguments(PatrolEndSchema, required=False)
 @blp.response(200, PatrolSchema)
 def end_patrol(data, patrol_id):
     """End the patrol; fixes after the end are no longer stored."""

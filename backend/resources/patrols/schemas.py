@@ -93,18 +93,14 @@ class PatrolQuerySchema(Schema):
     active = ma.fields.Bool()
 
 
-class GpxImportFormSchema(Schema):
-    class Meta:
-        unknown = ma.EXCLUDE  # the file part arrives separately
+class GpxImportSchema(Schema):
+    """The multipart upload: the GPX file and whose patrol it is."""
 
-    officer = ma.fields.Str(required=True, validate=ma.validate.Length(1, 64), metadata={"description": "username or id"})
-
-
-class GpxImportFileSchema(Schema):
     class Meta:
         unknown = ma.EXCLUDE
 
-    file = ma.fields.Raw(metadata={"type": "string", "format": "binary"})
+    file = ma.fields.Raw(metadata={"type": "string", "format": "binary", "description": "GPX 1.0 or 1.1"})
+    officer = ma.fields.Str(required=True, validate=ma.validate.Length(1, 64), metadata={"description": "username or id"})
 
 
 class GpxImportAnswerSchema(Schema):

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from ...context import client_addr, current_user
 from ...errors import NotFound
-from ...extensions.api import Blueprint, page_of
+from ...extensions.api import Blueprint, link, links, page_of
 from ...extensions.database import get_session
 from ...models import Squad, User
 from ...policies import require_admin, scoped_squads
@@ -44,6 +44,8 @@ class Squads(MethodView):
         return _with_people(session, page_of(session, stmt, pagination_parameters, Squad.id))
 
     @blp.arguments(SquadCreateSchema)
+    @blp.doc(**links(201, get=link("/api/v1/squads/{squad_id}", "get", "The squad", squad_id="$response.body#/id"),
+                     update=link("/api/v1/squads/{squad_id}", "patch", "Change it", squad_id="$response.body#/id")))
     @blp.response(201, SquadSchema)
     def post(self, data):
         """Create a squad and assign zones and grids (admins)."""

@@ -5,7 +5,7 @@ from flask.views import MethodView
 from sqlalchemy import select
 
 from ...context import client_addr, current_user
-from ...extensions.api import Blueprint, page_of
+from ...extensions.api import Blueprint, link, links, page_of
 from ...extensions.database import get_session
 from ...models import PatrolTask
 from ...policies import scoped_tasks
@@ -39,6 +39,8 @@ class Tasks(MethodView):
         return tasks.with_progress(session, page)
 
     @blp.arguments(TaskCreateSchema)
+    @blp.doc(**links(201, get=link("/api/v1/tasks/{task_id}", "get", "The task", task_id="$response.body#/id"),
+                     delete=link("/api/v1/tasks/{task_id}", "delete", "Delete it", task_id="$response.body#/id")))
     @blp.response(201, TaskSchema)
     @blp.alt_response(200, schema=TaskSchema, description="A retry: the task this client id created")
     def post(self, data):

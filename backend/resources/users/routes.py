@@ -6,7 +6,7 @@ from sqlalchemy import or_, select
 
 from ...context import client_addr, current_user
 from ...errors import NotFound
-from ...extensions.api import Blueprint, page_of
+from ...extensions.api import Blueprint, link, links, page_of
 from ...extensions.database import get_session
 from ...models import User, UserRole
 from ...policies import can_read_user_admin_fields, require_admin, scoped_users
@@ -28,6 +28,14 @@ def _dump(viewer: User, user: User) -> dict:
     return schema().dump(user)
 
 
+def _dumped(many: bool) -> dict:
+    """The documented answer of routes that dump by hand (UserSchema or, for colleagues, its public subset)."""
+    user = {"$ref": "#/components/schemas/User"}
+    schema = {"type": "array", "items": user} if many else user
+    return {"responses": {200: {"description": "Colleagues see fewer fields (no phone, no certificate)",
+                                "content": {"application/json": {"schema": schema}}}}}
+
+
 def _visible_user(user_id: int) -> User:
     session, viewer = get_session(), current_user()
     user = session.scalar(scoped_users(select(User).where(User.id == user_id), viewer))
@@ -40,6 +48,7 @@ def _visible_user(user_id: int) -> User:
 class Users(MethodView):
     @blp.arguments(UserQuerySchema, location="query")
     @blp.response(200)
+    @blp.doc(**_dumped(many=True))
     @blp.paginate(page_size=100, max_page_size=500)
     def get(self, query, pagination_parameters):
         """Users the caller may see, by display name."""
@@ -58,6 +67,10 @@ class Users(MethodView):
         return [_dump(viewer, u) for u in users]
 
     @blp.arguments(UserCreateSchema)
+    @blp.doc(**links(201, get=link("/api/v1/users/{user_id}", "get", "The user", user_id="$response.body#/id"),
+                     update=link("/api/v1/users/{user_id}", "patch", "Change them", user_id="$response.body#/id"),
+                     password=link("/api/v1/users/{user_id}/password", "post", "Set their password",
+                                   user_id="$response.body#/id")))
     @blp.response(201, UserSchema)
     def post(self, data):
         """Create a user (admins)."""
@@ -72,6 +85,7 @@ class Users(MethodView):
 class UserById(MethodView):
     @blp.etag
     @blp.response(200)
+    @blp.doc(**_dumped(many=False))
     def get(self, user_id):
         """One user; phone and certificate only for the person, their squad leader, commanders and admins."""
         return _dump(current_user(), _visible_user(user_id))

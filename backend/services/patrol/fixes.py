@@ -16,6 +16,7 @@ from operator import attrgetter, itemgetter
 import numpy as np
 
 from ...errors import InvalidInput, Text
+from ...limits import EARLIEST_T_UNIX_S, EARLIEST_UTC, LATEST_T_UNIX_S, LATEST_UTC
 
 # field -> (required, low, high); every field is a finite number within [low, high].
 NUMBER_FIELDS = {
@@ -69,7 +70,11 @@ def _time(value) -> float | list[str]:
         return _msg("不是有效的时间", "Not a valid datetime.")
     if parsed.tzinfo is None:
         return _msg("时间须带时区", "Not a valid aware datetime.")
-    return parsed.timestamp()
+    t = parsed.timestamp()
+    if not EARLIEST_T_UNIX_S <= t < LATEST_T_UNIX_S:  # a fix beyond year 9999 in UTC broke every read of the track
+        return _msg(f"时间须在 {EARLIEST_UTC:%Y-%m-%d} 到 {LATEST_UTC:%Y-%m-%d}（UTC）之间",
+                    f"Must lie between {EARLIEST_UTC:%Y-%m-%d} and {LATEST_UTC:%Y-%m-%d} (UTC).")
+    return t
 
 
 def _number(value, low: float, high: float) -> float | list[str]:
@@ -122,7 +127,10 @@ def _parse_well_formed(points: list) -> FixColumns | None:
         return None
     if None in set(map(attrgetter("tzinfo"), stamps)):
         return None
-    return FixColumns(np.fromiter(map(datetime.timestamp, stamps), dtype=np.float64, count=n), cols["lon"],
+    t = np.fromiter(map(datetime.timestamp, stamps), dtype=np.float64, count=n)
+    if not np.all((t >= EARLIEST_T_UNIX_S) & (t < LATEST_T_UNIX_S)):
+        return None
+    return FixColumns(t, cols["lon"],
                       cols["lat"], cols["accuracy_m"], cols["speed_mps"], cols["heading_deg"], cols["altitude_m"],
                       np.array(mock, dtype=bool))
 

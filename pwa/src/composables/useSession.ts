@@ -20,6 +20,7 @@ import {
 import { pendingCount } from '@/data/outbox'
 import { loadServerConfig, saveServerConfig } from '@/data/settings'
 import { TokenKeeper } from '@/lib/tokenKeeper'
+import { afterPaint } from '@/lib/afterPaint'
 import { online } from './useConnectivity'
 
 export const SYNC_KINDS: AreaKind[] = ['county', 'town', 'zone', 'grid', 'village']
@@ -157,6 +158,8 @@ export function sync(): Promise<boolean> {
 }
 
 async function doSync(): Promise<boolean> {
+  // the screen restored from IndexedDB paints first; the network catches up right after
+  await afterPaint()
   void fetchConfig()
   const userId = session.userId
   if (userId === null || session.needsPassword || !keeper.session) return false

@@ -29,7 +29,7 @@ export const MAP_KINDS: Record<HomeKind, AreaKind[]> = {
   overview: ['town', 'village', 'zone', 'grid'],
   squad: ['zone', 'grid'],
   officer: ['grid'],
-  supervisor: ['village'],
+  supervisor: ['village', 'grid'],
   department: [],
 }
 

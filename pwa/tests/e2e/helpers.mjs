@@ -1,5 +1,6 @@
 // Shared set-up for the browser tests: the server URL, a headless system Chromium (playwright-core, no download),
 // and small page helpers. The tests run against a real GridPatrol server with the demo town.
+import assert from 'node:assert/strict'
 import { chromium } from 'playwright-core'
 
 export const PASSWORD = 'gridpatrol-demo'
@@ -60,4 +61,22 @@ export async function waitForServiceWorkerControl(page) {
     await page.reload()
     await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 15_000 })
   }
+}
+
+/**
+ * Wait until the text of `selector` matches `pattern`, then return it. A text that changes after an action (a
+ * language switch, an answer arriving) is asserted only once it has had the chance to change; on timeout the
+ * failure shows the last text seen.
+ */
+export async function expectText(page, selector, pattern, timeout = 30_000) {
+  const matched = await page
+    .waitForFunction(
+      ([s, source, flags]) => new RegExp(source, flags).test(document.querySelector(s)?.textContent ?? ''),
+      [selector, pattern.source, pattern.flags],
+      { timeout },
+    )
+    .then(() => true, () => false)
+  const text = (await page.locator(selector).first().textContent({ timeout: 1_000 }).catch(() => null)) ?? '(missing)'
+  assert.ok(matched, `${selector} should match ${pattern} within ${timeout} ms; it shows: ${text.trim().slice(0, 300)}`)
+  return text
 }

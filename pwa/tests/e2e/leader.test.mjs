@@ -5,58 +5,8 @@
 // figures other tests can raise are checked as lower bounds.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { randomUUID } from 'node:crypto'
-import { BASE_URL, MISSING_URL_MESSAGE, PASSWORD, launch, login, newPhoneContext, waitForServiceWorkerControl } from './helpers.mjs'
-
-async function api(method, path, token, body) {
-  const response = await fetch(`${BASE_URL}/api/v1${path}`, {
-    method,
-    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  const text = await response.text()
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`)
-  return text ? JSON.parse(text) : null
-}
-
-async function apiLogin(username) {
-  return api('POST', '/auth/login', null, { username, password: PASSWORD })
-}
-
-function ringBbox(geometry) {
-  const ring = geometry.type === 'MultiPolygon' ? geometry.coordinates[0][0] : geometry.coordinates[0]
-  const lons = ring.map((p) => p[0])
-  const lats = ring.map((p) => p[1])
-  return [Math.min(...lons), Math.min(...lats), Math.max(...lons), Math.max(...lats)]
-}
-
-/**
- * An officer walks a lawnmower over one of their grids in the last ~25 minutes: 8 rows, a fix every 4 s, a 5-minute
- * pause with no fixes after row 4 (a gap), one fix 300 m inaccurate (dropped) and one from a mock-location app.
- * A test run within the first minutes after midnight in Shanghai would split it over two days.
- */
-async function patrolOneGrid(token, grid) {
-  const [w, s, e, n] = ringBbox(grid.geometry)
-  const startMs = Date.now() - 25 * 60_000
-  const patrol = await api('POST', '/patrols', token, { client_id: randomUUID(), started_at: new Date(startMs).toISOString() })
-  const points = []
-  let t = startMs + 10_000
-  for (let row = 0; row < 8; row++) {
-    if (row === 4) t += 300_000
-    const lat = s + ((n - s) * (row + 0.5)) / 8
-    for (let k = 0; k <= 30; k++) {
-      const lon = w + ((e - w) * (row % 2 ? 30 - k : k)) / 30
-      points.push({ t: new Date(t).toISOString(), lon, lat, accuracy_m: 5 })
-      t += 4_000
-    }
-  }
-  points[40].accuracy_m = 300
-  points[60].is_mock = true
-  assert.ok(t < Date.now(), 'no fix in the future')
-  const answer = await api('POST', `/patrols/${patrol.id}/points`, token, { batch_id: randomUUID(), points })
-  assert.equal(answer.received, points.length)
-  return patrol
-}
+import { BASE_URL, MISSING_URL_MESSAGE, launch, login, newPhoneContext, waitForServiceWorkerControl } from './helpers.mjs'
+import { api, apiLogin, patrolOneGrid } from './api.mjs'
 
 if (!BASE_URL) {
   test('GRIDPATROL_URL must point at a running server', () => {
@@ -106,9 +56,17 @@ if (!BASE_URL) {
       // the patrolled grid: its share in the list and a green fill on the map
       const item = page.locator(`[data-testid="coverage-grid-item"][data-grid-id="${grid.id}"]`)
       assert.match(await item.textContent(), new RegExp(`${grid.properties.name}[\\s\\S]*巡查 [1-9]\\d* 次 · [1-9]\\d* 人[\\s\\S]*\\d+%`))
+      // the grid is drawn before the figures arrive (plain blue), then restyled
+      await page.waitForFunction(
+        (id) => document.querySelector(`[data-testid="leader-map"] path[data-grid-id="${id}"]`)?.getAttribute('fill') === '#15803d',
+        grid.id,
+      )
       assert.equal(await page.getAttribute(`[data-testid="leader-map"] path[data-grid-id="${grid.id}"]`, 'fill'), '#15803d')
       assert.match(await page.textContent('[data-testid="coverage-summary"]'), /\d+%/)
-      // the uncovered cells overlay: tiles fetched with the token, shown as blob: URLs
+      // the uncovered cells overlay: tiles fetched with the token, shown as blob: URLs. Cells show zoomed in only
+      // (at zone zoom they were a red sheet over the grid colours), so the grid is tapped in the list first.
+      await item.click()
+      await page.waitForFunction(() => document.querySelector('[data-testid="leader-map"]')?.dataset.mode === 'cells')
       await page.waitForFunction(
         () => [...document.querySelectorAll('.gp-coverage-tiles img')].some((img) => img.src.startsWith('blob:') && img.naturalWidth === 256),
         null,

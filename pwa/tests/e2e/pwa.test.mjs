@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import {
-  BASE_URL, MISSING_URL_MESSAGE, countInteractivePaths, launch, login, newPhoneContext, waitForPolygons,
+  BASE_URL, MISSING_URL_MESSAGE, countInteractivePaths, expectText, launch, login, newPhoneContext, waitForPolygons,
   waitForServiceWorkerControl,
 } from './helpers.mjs'
 
@@ -26,7 +26,12 @@ if (!BASE_URL) {
       const page = await officer.newPage()
       await login(page, 'officer1')
       await page.waitForSelector('[data-testid="home-officer"]')
-      const officerPaths = await waitForPolygons(page)
+      await waitForPolygons(page)
+      // map and list fill from the same sync: compare them once the list has caught up with the map
+      await page.waitForFunction(() =>
+        document.querySelectorAll('[data-testid="area-item"]').length ===
+        document.querySelectorAll('[data-testid="area-map"] path.leaflet-interactive').length)
+      const officerPaths = await countInteractivePaths(page)
       assert.ok(officerPaths > 0, 'officer grids drawn')
       const listed = await page.locator('[data-testid="area-item"]').count()
       assert.equal(officerPaths, listed, 'one polygon per listed grid')
@@ -93,11 +98,16 @@ if (!BASE_URL) {
       await page.reload()
 
       await page.waitForSelector('[data-testid="offline-banner"]')
-      assert.match(await page.textContent('[data-testid="offline-banner"]'), /离线模式/)
-      assert.match(await page.textContent('[data-testid="offline-banner"]'), /上次同步：\d{4}-\d{2}-\d{2}/)
+      await expectText(page, '[data-testid="offline-banner"]', /离线模式/)
+      await expectText(page, '[data-testid="offline-banner"]', /上次同步：\d{4}-\d{2}-\d{2}/)
       await page.waitForSelector('[data-testid="home-officer"]')
       assert.equal((await page.textContent('[data-testid="user-name"]')).trim(), name)
-      assert.equal(await waitForPolygons(page), onlinePaths)
+      await waitForPolygons(page)
+      await page.waitForFunction(
+        (n) => document.querySelectorAll('[data-testid="area-map"] path.leaflet-interactive').length === n,
+        onlinePaths,
+      )
+      assert.equal(await countInteractivePaths(page), onlinePaths)
       assert.equal(await page.locator('[data-testid="login-page"]').count(), 0, 'offline never logs out')
       await context.close()
     })
@@ -107,21 +117,23 @@ if (!BASE_URL) {
       const page = await context.newPage()
       await login(page, 'officer1')
       await page.waitForSelector('[data-testid="home-officer"]')
-      assert.match(await page.textContent('[data-testid="tabbar"]'), /首页/)
+      await expectText(page, '[data-testid="tabbar"]', /首页/)
       await page.click('[data-testid="tab-me"]')
       await page.waitForSelector('[data-testid="me-page"]')
       await page.click('[data-testid="lang-en"]')
-      await page.waitForFunction(() => /Log out/.test(document.querySelector('[data-testid="me-page"]')?.textContent ?? ''))
-      assert.match(await page.textContent('[data-testid="tabbar"]'), /Home/)
-      assert.match(await page.textContent('[data-testid="me-roles"]'), /Patrol officer/)
+      // every text is asserted once it has changed (asserting at once failed on a busy machine)
+      await expectText(page, '[data-testid="me-page"]', /Log out/)
+      await expectText(page, '[data-testid="tabbar"]', /Home/)
+      await expectText(page, '[data-testid="me-roles"]', /Patrol officer/)
 
       await page.reload()
       await page.waitForSelector('[data-testid="me-page"]')
-      assert.match(await page.textContent('[data-testid="me-page"]'), /Log out/)
+      await expectText(page, '[data-testid="me-page"]', /Log out/)
+      await page.waitForFunction(() => document.documentElement.lang === 'en')
       assert.equal(await page.getAttribute('html', 'lang'), 'en')
       await page.click('[data-testid="tab-home"]')
       await page.waitForSelector('[data-testid="home-officer"]')
-      assert.match(await page.textContent('[data-testid="home-officer"]'), /Today's grids/)
+      await expectText(page, '[data-testid="home-officer"]', /Today's grids/)
       await context.close()
     })
 

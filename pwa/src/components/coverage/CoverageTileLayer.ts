@@ -3,6 +3,7 @@
 // blob: URL that is revoked, and its request aborted, when Leaflet unloads the tile.
 import L from '@/components/map/leaflet'
 import { getCoverageTile, type CoverageFilter } from '@/api/coverage'
+import { CELL_ZOOM } from './colors'
 
 export type CoverageTileFilter = CoverageFilter & { crs: 'wgs84' | 'gcj02' }
 
@@ -20,8 +21,9 @@ export class CoverageTileLayer extends L.GridLayer {
   liveUrls = 0
 
   constructor(filter: CoverageTileFilter, options: L.GridLayerOptions = {}) {
-    // below z12 a cell (10 m) is under a pixel and the server would draw the whole town per tile
-    super({ tileSize: 256, opacity: 0.7, minZoom: 12, maxZoom: 20, className: 'gp-coverage-tiles', ...options })
+    // Below CELL_ZOOM a cell is a pixel or less and the map shows the grid colours instead. Opacity 1: the
+    // server's palette carries the translucency, and the legend draws the same colours (colors.ts).
+    super({ tileSize: 256, opacity: 1, minZoom: CELL_ZOOM, maxZoom: 20, className: 'gp-coverage-tiles', ...options })
     this.filter = filter
     this.on('tileunload', (e: L.TileEvent) => {
       const tile = e.tile as TileImage

@@ -1,6 +1,9 @@
 // Coverage colour scale: steps, bounds, clamping, no-data grey, legend and ratio text.
 import { describe, expect, it } from 'vitest'
-import { COVERAGE_STEPS, NO_DATA_COLOR, coverageColor, coverageLegend, formatRatio } from '@/components/coverage/colors'
+import {
+  CELL_PALETTE, CELL_ZOOM, COVERAGE_STEPS, GRID_FILL_OPACITY, MAP_BACKGROUND, NO_DATA_COLOR, blend, coverageColor,
+  coverageLegend, drawnCellColor, drawnGridColor, formatRatio, mapMode,
+} from '@/components/coverage/colors'
 
 describe('coverageColor', () => {
   it('steps from red to green, each lower bound inclusive', () => {
@@ -50,5 +53,31 @@ describe('legend and text', () => {
     expect(formatRatio(0.995)).toBe('>99%')
     expect(formatRatio(1)).toBe('100%')
     expect(formatRatio(null)).toBe('—')
+  })
+})
+
+describe('colours as drawn', () => {
+  it('composites like the browser: alpha × colour + (1 − alpha) × background', () => {
+    expect(blend('#ff0000', 1, '#000000')).toBe('#ff0000')
+    expect(blend('#ff0000', 0, '#0000ff')).toBe('#0000ff')
+    expect(blend('#ffffff', 0.5, '#000000')).toBe('#808080')
+    expect(blend([67, 160, 71], 110 / 255, '#eef2f6')).toBe('#a4cfab')
+    expect(blend('#fff', 0.5, '#000')).toBe('#808080') // short hex
+  })
+
+  it('gives grid and cell swatches the map fill over the map background, so legend and map agree', () => {
+    expect(drawnGridColor(0.9)).toBe(blend(COVERAGE_STEPS[4].color, GRID_FILL_OPACITY, MAP_BACKGROUND))
+    expect(drawnGridColor(null)).toBe(blend(NO_DATA_COLOR, GRID_FILL_OPACITY, MAP_BACKGROUND))
+    const [r, g, b, a] = CELL_PALETTE.covered
+    expect(drawnCellColor('covered')).toBe(blend([r, g, b], a / 255, MAP_BACKGROUND))
+    expect(drawnCellColor('covered')).not.toBe(drawnCellColor('uncovered'))
+  })
+
+  it('shows cells only with the overlay on and from the cell zoom, which Leaflet reaches by rounding', () => {
+    expect(mapMode(CELL_ZOOM, true)).toBe('cells')
+    expect(mapMode(CELL_ZOOM - 0.5, true)).toBe('cells')
+    expect(mapMode(CELL_ZOOM - 0.75, true)).toBe('grids')
+    expect(mapMode(12, true)).toBe('grids')
+    expect(mapMode(18, false)).toBe('grids')
   })
 })

@@ -45,6 +45,9 @@ async function settle(store: { patrol: { fixCount: number } }, n: number) {
 
 describe('usePatrol', () => {
   it('records only while a patrol runs, stores every fix, estimates, then shows the server figure once uploaded', async () => {
+    // The clock stands still: the first batch goes 3 s after the first fix, and on a slow machine that could
+    // happen between two lines of this test, which looks at what waits before the upload button is pressed.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] })
     const server = new PatrolServer()
     const { store, app } = await page(server, uniqueDbName())
     geo.emit(LON, lat(0), Date.now())
