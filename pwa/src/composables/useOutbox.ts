@@ -117,7 +117,7 @@ export function describeItemError(code: string | null, message: string | null): 
 /** What the last drain means for the user, or '' when nothing needs saying. */
 export function drainProblem(report: DrainReport | null, summary: OutboxSummary | null): string {
   if (!summary?.lines.length) return ''
-  if (report?.status === 'offline') return t('outbox.offline')
+  if (report?.status === 'offline') return t('outbox.offlineShort')
   if (report?.status === 'auth') return t('outbox.auth')
   if (summary.retrying && summary.nextAttemptAt)
     return t('outbox.retrying', { time: formatDateTime(summary.nextAttemptAt).slice(11) })
