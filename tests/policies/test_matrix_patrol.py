@@ -113,7 +113,8 @@ def _unchanged(shared_app, shared_auth, beat, owner):
     now = shared_app.test_client().get(f"/api/v1/patrols/{beat.patrol_id(owner)}",
                                        headers=shared_auth.headers("admin")).get_json()
     before = beat.patrol[owner]
-    for key in ("raw_count", "point_count", "ended_at", "end_reason", "distance_m"):
+    # last_seen_at too: a refused batch must not keep someone else's patrol from ending as idle
+    for key in ("raw_count", "point_count", "ended_at", "end_reason", "distance_m", "last_seen_at"):
         assert now[key] == before[key], key
 
 
