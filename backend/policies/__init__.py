@@ -15,14 +15,14 @@ from .core import (
     scoped_areas, scoped_departments, scoped_squads, scoped_users, sees_everything, village_area_ids,
 )
 from .patrol import (
-    can_plan_for, coverage_filters, require_patrol_officer, require_patrol_owner, require_task_planner,
-    require_track_importer, scoped_patrols, scoped_tasks,
+    PLANNERS, can_plan_for, coverage_filters, require_patrol_officer, require_patrol_owner, require_planner,
+    require_task_planner, require_track_importer, scoped_patrols, scoped_tasks,
 )
 
 __all__ = [
-    "ADMINS", "AREA_WRITERS", "SEE_ALL_ROLES", "VILLAGE_OVERLAP_MIN_RATIO", "AreaScope", "area_scope",
+    "ADMINS", "AREA_WRITERS", "PLANNERS", "SEE_ALL_ROLES", "VILLAGE_OVERLAP_MIN_RATIO", "AreaScope", "area_scope",
     "can_plan_for", "can_read_user_admin_fields", "coverage_filters", "descendant_ids", "grids_under",
     "require_admin", "require_area_writer", "require_audit_reader", "require_patrol_officer", "require_patrol_owner",
-    "require_task_planner", "require_track_importer", "require_visible_area", "scoped_areas", "scoped_departments",
+    "require_planner", "require_task_planner", "require_track_importer", "require_visible_area", "scoped_areas", "scoped_departments",
     "scoped_patrols", "scoped_squads", "scoped_tasks", "scoped_users", "sees_everything", "village_area_ids",
 ]

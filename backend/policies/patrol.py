@@ -5,7 +5,7 @@ from sqlalchemy import Select, false, or_
 
 from ..errors import NotAllowed
 from ..models import Patrol, PatrolTask, User
-from .core import sees_everything
+from .core import SEE_ALL_ROLES, sees_everything
 
 # --- patrols --------------------------------------------------------------------------------------------------
 # Positions are personal information: an officer reads their own patrols, a squad leader their squad's,
@@ -39,18 +39,28 @@ def require_patrol_owner(user: User, patrol: Patrol) -> None:
         raise NotAllowed()
 
 
-def require_track_importer(actor: User, officer: User) -> None:
-    """GPX import for an officer: admins and commanders for anyone, squad leaders for their own squad."""
-    if sees_everything(actor):
-        return
-    if actor.has_role("squad_leader") and actor.squad_id is not None and actor.squad_id == officer.squad_id:
-        return
-    raise NotAllowed()
+# Plans (排班) and GPX imports: admins and commanders for anyone, squad leaders for their own squad.
+PLANNERS = (*SEE_ALL_ROLES, "squad_leader")
+
+
+def require_planner(actor: User) -> None:
+    """Roles that plan or import tracks at all. Asked before anything in the request is looked up (client ids,
+    officers, files), so a role that may never do it gets 403 whatever the request names: nothing to probe."""
+    if not actor.has_role(*PLANNERS):
+        raise NotAllowed()
+
+
+def require_track_importer(actor: User, officer: User | None) -> None:
+    """GPX import for `officer` (the user the request names, None if it names nobody): as for plans."""
+    require_task_planner(actor, officer)
 
 
 def require_task_planner(actor: User, officer: User | None) -> None:
-    """Plans (排班) for an officer: admins and commanders for anyone, squad leaders for their own squad."""
-    if officer is not None and can_plan_for(actor, officer):
+    """Plans (排班) for `officer` (the user the request names, None if it names nobody). A leader naming anyone
+    outside their squad gets 403 whether or not that is an officer, or anyone (ids cannot be probed); for
+    admins and commanders, who plan for anyone, the caller then checks that the user is an active officer."""
+    require_planner(actor)
+    if sees_everything(actor) or (officer is not None and can_plan_for(actor, officer)):
         return
     raise NotAllowed()
 

@@ -230,7 +230,8 @@ def test_gpx_import_of_real_files(client, auth, shared_data, name, stored, check
 def test_gpx_import_rules(client, auth, shared_data):
     name = "gpxpy__around-visnjan-with-car.gpx"
     for who, officer, status in [("officer1", "officer1", 403), ("leader1", "officer6", 403),
-                                 ("supervisor1", "officer1", 403), ("leader1", "supervisor1", 400),
+                                 ("supervisor1", "officer1", 403), ("leader1", "supervisor1", 403),
+                                 ("admin", "supervisor1", 400),
                                  ("commander1", "officer6", 201)]:
         assert import_gpx(client, auth.headers(who), shared_data, name, officer).status_code == status, (who, officer)
     broken = client.post("/api/v1/patrols/import", headers=auth.headers("admin"), content_type="multipart/form-data",

@@ -15,7 +15,7 @@ from ...extensions.database import get_session
 from ...errors import InvalidInput
 from ...limits import INT_MAX
 from ...models import Patrol, User
-from ...policies import area_scope, require_patrol_officer, require_track_importer, scoped_patrols
+from ...policies import area_scope, require_patrol_officer, require_planner, require_track_importer, scoped_patrols
 from ...services.patrol import coverage_reader, exports, intake, positions
 from ...services.patrol.running import PatrolRunning
 from .schemas import (
@@ -79,26 +79,26 @@ class Patrols(MethodView):
 def import_gpx(form):
     """A GPX 1.0/1.1 file from a GPS logger or body camera as one patrol of `officer` (leaders, commanders, admins)."""
     session, actor = get_session(), current_user()
+    require_planner(actor)
     upload = form.get("file")
     if not isinstance(upload, FileStorage):
         raise InvalidInput("file_required", details={"fields": {"file": "required"}})
     officer = _officer(session, form["officer"])
     require_track_importer(actor, officer)
+    if officer is None or not officer.has_role("officer"):
+        raise InvalidInput("validation_error", details={"fields": {"officer": "not_an_officer"}})
     _, answer, created = intake.import_gpx(session, actor, officer, upload.read(), upload.filename, client_addr())
     session.commit()
     return answer, 201 if created else 200
 
 
-def _officer(session, ref: str) -> User:
+def _officer(session, ref: str) -> User | None:
+    """The user a username or id names, None for nobody (whether it is an officer is checked after the policy)."""
     # ASCII digits only: '²'.isdigit() is true and int() refuses it; an id past INTEGER names nobody.
     by_id = ref.isascii() and ref.isdigit()
     if by_id and int(ref) > INT_MAX:
-        officer = None
-    else:
-        officer = session.scalar(select(User).where(User.id == int(ref) if by_id else User.username == ref))
-    if officer is None or not officer.has_role("officer"):
-        raise InvalidInput("validation_error", details={"fields": {"officer": "not_an_officer"}})
-    return officer
+        return None
+    return session.scalar(select(User).where(User.id == int(ref) if by_id else User.username == ref))
 
 
 @blp.route("/<int:patrol_id>")

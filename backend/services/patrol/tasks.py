@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from ...errors import InvalidInput, Conflict, NotFound
 from ...models import Patrol, PatrolTask, User
-from ...policies import area_scope, require_task_planner, scoped_tasks
+from ...policies import area_scope, require_planner, require_task_planner, scoped_tasks
 from ..core import audit
 from . import coverage_reader, coverage_regions
 from .coverage_days import LOCAL_TZ
@@ -27,15 +27,16 @@ def shift_bounds(day: date, shift_start: str, shift_end: str) -> tuple[datetime,
 
 def create_task(session: Session, actor: User, data: dict, client_addr: str | None) -> tuple[PatrolTask, bool]:
     """Returns (task, created); the same client id again returns the task it created."""
+    require_planner(actor)
     existing = session.scalar(select(PatrolTask).where(PatrolTask.client_id == data["client_id"]))
     if existing is not None:
         if existing.created_by_id != actor.id:
             raise Conflict("duplicate", field="client_id", value=data["client_id"])
         return existing, False
     officer = session.get(User, data["officer_id"])
+    require_task_planner(actor, officer)
     if officer is None or not officer.active or not officer.has_role("officer"):
         raise InvalidInput("validation_error", details={"fields": {"officer_id": "not_an_officer"}})
-    require_task_planner(actor, officer)
     grid_ids = sorted(set(data["grid_ids"]))
     officer_scope = area_scope(session, officer)
     known = coverage_regions.region_map(session).region_of_grid
