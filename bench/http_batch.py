@@ -105,11 +105,17 @@ def start_server(database_url: str, tmp: str) -> tuple[subprocess.Popen, int]:
         with psycopg.connect(host=url.host, port=url.port or 5432, user=url.username, password=url.password,
                              dbname=url.database, autocommit=True) as conn:
             conn.execute("VACUUM ANALYZE")
+    return gunicorn(env, workers=1)
+
+
+def gunicorn(env: dict, workers: int, quiet: bool = False) -> tuple[subprocess.Popen, int]:
+    """gunicorn serving the app with `workers` processes on a free port, once it answers /api/health."""
     port = free_port()
-    server = subprocess.Popen([str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--workers", "1",
-                               "--access-logfile", "/dev/null", "--bind", f"127.0.0.1:{port}",
-                               "backend.wsgi:app"], env=env, cwd=REPO)
-    deadline = time.monotonic() + 60
+    out = subprocess.DEVNULL if quiet else None
+    server = subprocess.Popen([str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--workers", str(workers),
+                               "--access-logfile", "/dev/null", "--bind", f"127.0.0.1:{port}", "backend.wsgi:app"],
+                              env=env, cwd=REPO, stdout=out, stderr=out)
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         try:
             if Api(port).call("GET", "/api/health")[0] == 200:

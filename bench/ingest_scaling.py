@@ -33,7 +33,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.http_batch import Api, free_port, patrol_fixes, pg_database, pg_reachable  # noqa: E402
+from bench.http_batch import Api, gunicorn, patrol_fixes, pg_database, pg_reachable  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
 PASSWORD = "gridpatrol-demo"
@@ -87,19 +87,7 @@ def prepare_town(url: str, tmp: str, officers: int) -> list[str]:
 def serve(url: str, tmp: str, workers: int) -> tuple[subprocess.Popen, int]:
     env = {**os.environ, "DATABASE_URL": url, "GRIDPATROL_VAR_DIR": tmp, "LOG_LEVEL": "WARNING"}
     env.pop("GRIDPATROL_ENV", None)
-    port = free_port()
-    server = subprocess.Popen([str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--workers", str(workers),
-                               "--access-logfile", "/dev/null", "--bind", f"127.0.0.1:{port}", "backend.wsgi:app"],
-                              env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if Api(port).call("GET", "/api/health")[0] == 200:
-                return server, port
-        except OSError:
-            time.sleep(0.2)
-    server.terminate()
-    raise SystemExit("the server did not start")
+    return gunicorn(env, workers, quiet=True)
 
 
 def _officer_loop(port: int, username: str, password: str, seconds: float, fixes: int, seed: int, out) -> None:

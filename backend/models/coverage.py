@@ -76,13 +76,14 @@ class CoveragePatrolDay(Base):
     region_id: Mapped[int]  # a town's area id, or a tile's negative key (coverage_regions.region_of)
     officer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     squad_id: Mapped[int | None] = mapped_column(ForeignKey("squads.id"))
+    # Small columns before the blobs (see migration 0006: SQLite reads columns in order, through the blobs).
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     col0: Mapped[int]
     row0: Mapped[int]
     width: Mapped[int]
     height: Mapped[int]
-    cells: Mapped[bytes] = mapped_column(LargeBinary)
     visits: Mapped[bytes] = mapped_column(LargeBinary)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    cells: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class PatrolGridVisit(Base):

@@ -9,10 +9,13 @@ import { restore, session, setErrorSink, sync } from './composables/useSession'
 import { restoreBasemapSettings } from './composables/useBasemap'
 import { startConnectivity } from './composables/useConnectivity'
 import { notifyError } from './composables/useNotify'
-import { registerServiceWorker, requestPersistentStorage } from './composables/useSwUpdate'
+import { registerServiceWorker } from './composables/useSwUpdate'
+import { installOutbox, setOutboxErrorSink } from './composables/useOutbox'
+import { requestPersistence } from './data/storage'
 
 async function start() {
   setErrorSink(notifyError)
+  setOutboxErrorSink(notifyError)
   const storageProblems = []
   const loc = await restoreLocale()
   if (!loc.ok) storageProblems.push(loc.error)
@@ -28,7 +31,8 @@ async function start() {
   for (const e of storageProblems) notifyError(e)
 
   startConnectivity(() => void sync())
-  void requestPersistentStorage()
+  installOutbox() // drains at once, then on online, visible, timer, enqueue and the button
+  void requestPersistence()
   void registerServiceWorker()
   if (session.userId !== null) void sync()
 }

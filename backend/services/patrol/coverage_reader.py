@@ -94,19 +94,37 @@ def forget_cached() -> None:
     _days.clear()
 
 
-def _period_rows(session: Session, region_id: int, day_from: date, day_to: date, squad_id: int | None,
-                 officer_id: int | None) -> dict[date, list[tuple[int, _Row]]]:
-    """The scope's rows of the region in the period, by day. One query lists them with their versions; blobs are
-    fetched only for rows not kept as they are now (on PostgreSQL each a TOAST read)."""
-    sql = ("SELECT id, day, updated_at FROM coverage_patrol_days WHERE region_id = :region AND day >= :day_from "
-           "AND day <= :day_to")
-    params: dict = {"region": region_id, "day_from": day_from, "day_to": day_to}
+def _scope_sql(sql: str, params: dict, squad_id: int | None, officer_id: int | None) -> str:
     if officer_id is not None:
         sql += " AND officer_id = :officer"
         params["officer"] = officer_id
     if squad_id is not None:
         sql += " AND squad_id = :squad"
         params["squad"] = squad_id
+    return sql
+
+
+def _as_date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def _day_versions(session: Session, region_id: int, day_from: date, day_to: date, squad_id: int | None,
+                  officer_id: int | None) -> dict[date, tuple]:
+    """Each day's (rows, latest update) in the scope: a row only grows and a recount makes new rows, so this pair
+    changes whenever the day's coverage does. One small query, whatever the number of patrols behind a week."""
+    params: dict = {"region": region_id, "day_from": day_from, "day_to": day_to}
+    sql = _scope_sql("SELECT day, count(id) AS n, max(updated_at) AS latest FROM coverage_patrol_days "
+                     "WHERE region_id = :region AND day >= :day_from AND day <= :day_to", params, squad_id, officer_id)
+    return {_as_date(r.day): (r.n, str(r.latest)) for r in fetch_plain(session, sql + " GROUP BY day", params)}
+
+
+def _period_rows(session: Session, region_id: int, day_from: date, day_to: date, squad_id: int | None,
+                 officer_id: int | None) -> dict[date, list[tuple[int, _Row]]]:
+    """The scope's rows of the region in the period, by day. One query lists them with their versions; blobs are
+    fetched only for rows not kept as they are now (on PostgreSQL each a TOAST read)."""
+    params: dict = {"region": region_id, "day_from": day_from, "day_to": day_to}
+    sql = _scope_sql("SELECT id, day, updated_at FROM coverage_patrol_days WHERE region_id = :region "
+                     "AND day >= :day_from AND day <= :day_to", params, squad_id, officer_id)
     listed = fetch_plain(session, sql, params)
     db_key = str(session.get_bind().engine.url)
     found: dict[int, _Row] = {}
@@ -131,8 +149,7 @@ def _period_rows(session: Session, region_id: int, day_from: date, day_to: date,
             _rows.put((db_key, row.id), decoded, decoded.nbytes)
     by_day: dict[date, list[tuple[int, _Row]]] = {}
     for row in listed:
-        day = row.day if isinstance(row.day, date) else date.fromisoformat(row.day)
-        by_day.setdefault(day, []).append((row.id, found[row.id]))
+        by_day.setdefault(_as_date(row.day), []).append((row.id, found[row.id]))
     return by_day
 
 
@@ -166,31 +183,34 @@ def region_coverage(session: Session, raster: RegionRaster, day_from: date, day_
                     officer_id: int | None) -> tuple[np.ndarray, np.ndarray]:
     """(per-cell coverage 0..255 over the period, the period's visit rows (grid, patrol, officer, squad, first,
     last)) of the scope in one region."""
-    by_day = _period_rows(session, raster.region_id, day_from, day_to, squad_id, officer_id)
+    versions = _day_versions(session, raster.region_id, day_from, day_to, squad_id, officer_id)
     scope = (squad_id, officer_id)
-    if not by_day:
+    if not versions:
         return np.zeros(raster.spec.cell_count, dtype=np.uint8), np.zeros((0, 6), dtype=np.int64)
-    latest = max(by_day)
-    # The days before the latest rarely change: their maximum and visits are kept, by their rows' versions, so a
-    # week read while today's batches arrive costs about a day's.
-    earlier = sorted(d for d in by_day if d != latest)
-    signature = tuple((d, tuple(sorted((row_id, str(row.updated_at)) for row_id, row in by_day[d]))) for d in earlier)
+    latest = max(versions)
+    # The days before the latest rarely change: their maximum and visits are kept by the days' versions, so a week
+    # read while today's batches arrive reads today's rows only.
+    earlier = sorted(d for d in versions if d != latest)
+    signature = tuple((d, versions[d]) for d in earlier)
     key = (str(session.get_bind().engine.url), raster.key, "earlier", latest, scope)
     kept = _days.get(key)
     if kept is not None and kept[0][0] == signature:
         cells, visits = kept[0][1], kept[0][2]
-    else:
+    elif earlier:
+        by_day = _period_rows(session, raster.region_id, earlier[0], earlier[-1], squad_id, officer_id)
         cells, parts = None, []
         for day in earlier:
-            day_values = _day_max(session, raster, day, by_day[day], scope)
+            day_values = _day_max(session, raster, day, by_day.get(day, []), scope)
             cells = day_values.copy() if cells is None else np.maximum(cells, day_values, out=cells)
-            parts += [row.visit_rows for _, row in by_day[day] if row.visit_rows.size]
+            parts += [row.visit_rows for _, row in by_day.get(day, []) if row.visit_rows.size]
         visits = np.concatenate(parts) if parts else np.zeros((0, 6), dtype=np.int64)
-        if cells is not None:
-            _days.put(key, (signature, cells, visits), cells.nbytes + visits.nbytes)
-    today = _day_max(session, raster, latest, by_day[latest], scope)
+        _days.put(key, (signature, cells, visits), cells.nbytes + visits.nbytes)
+    else:
+        cells, visits = None, np.zeros((0, 6), dtype=np.int64)
+    rows = _period_rows(session, raster.region_id, latest, latest, squad_id, officer_id).get(latest, [])
+    today = _day_max(session, raster, latest, rows, scope)
     cells = today.copy() if cells is None else np.maximum(cells, today)
-    latest_visits = [row.visit_rows for _, row in by_day[latest] if row.visit_rows.size]
+    latest_visits = [row.visit_rows for _, row in rows if row.visit_rows.size]
     return cells, np.concatenate([visits, *latest_visits]) if latest_visits else visits
 
 

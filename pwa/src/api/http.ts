@@ -35,11 +35,18 @@ export interface AuthProvider {
   accessToken(): Promise<string | null>
   /** Get a new access token after a 401; throws AuthExpiredError or OfflineError. */
   refreshAfter401(rejectedToken: string): Promise<string>
+  /** whose tokens these are (null: nobody is logged in) */
+  userId(): number | null
 }
 
 let authProvider: AuthProvider | null = null
 export function setAuthProvider(provider: AuthProvider | null): void {
   authProvider = provider
+}
+
+/** The user whose token the next request carries: the outbox sends a user's items only with that user's token. */
+export function authUserId(): number | null {
+  return authProvider?.userId() ?? null
 }
 
 type ConnectivityListener = (online: boolean) => void

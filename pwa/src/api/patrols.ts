@@ -31,3 +31,11 @@ export async function getMyTasks(date?: string): Promise<PlannedTask[]> {
   const data = await request<{ items: PlannedTask[] }>('GET', '/api/v1/me/tasks', { query: { date } })
   return data?.items ?? []
 }
+
+/** The officer's patrols the server still has running (at most one: the server allows one per officer). */
+export async function listRunningPatrols(officerId: number): Promise<Patrol[]> {
+  const data = await request<Patrol[] | { items: Patrol[] }>('GET', '/api/v1/patrols', {
+    query: { active: 'true', officer: officerId, page: 1, page_size: 10 },
+  })
+  return (Array.isArray(data) ? data : data?.items ?? []).filter((p) => p.ended_at === null)
+}

@@ -125,6 +125,10 @@ export interface Patrol {
   task_id?: number | null
   started_at: string
   ended_at: string | null
+  /** null while running; why it ended (the server ends a patrol by itself when idle or at the shift end) */
+  end_reason?: PatrolEndReason | null
+  /** the last fix the server received */
+  last_seen_at?: string | null
   shift_ends_at?: string | null
   grid_ids: number[]
   raw_count: number
@@ -137,12 +141,17 @@ export interface Patrol {
   flags: Record<string, number>
 }
 
+export type PatrolEndReason = 'user' | 'idle' | 'shift_end' | 'superseded' | 'import'
+
 export interface BatchAnswer {
   batch_id: string
   received: number
   accepted: number
   dropped: Record<string, number>
   point_count: number
+  /** set once the patrol has ended (possibly by the server itself): later fixes are dropped as off_duty */
+  ended_at?: string | null
+  end_reason?: PatrolEndReason | null
 }
 
 export interface GridCoverageItem {

@@ -38,14 +38,3 @@ export async function applyUpdate(): Promise<boolean> {
   await updateSW(true)
   return true
 }
-
-/** Ask the browser not to evict our IndexedDB (Safari wipes after 7 days otherwise). */
-export async function requestPersistentStorage(): Promise<boolean | null> {
-  const storage = typeof navigator !== 'undefined' ? navigator.storage : undefined
-  if (!storage || typeof storage.persist !== 'function') return null
-  try {
-    return (await storage.persisted?.()) || (await storage.persist())
-  } catch {
-    return null
-  }
-}

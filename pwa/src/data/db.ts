@@ -2,24 +2,34 @@
  * All local persistence of the app lives in this folder, in one IndexedDB database "gridpatrol" (Dexie).
  * What is stored where:
  *   kv        key/value device settings: `currentUserId` (who is logged in now), `locale` (zh-CN | en),
- *             `basemap` (local basemap override, see settings.ts), `serverConfig` (last GET /api/v1/config).
+ *             `basemap` (local basemap override, see settings.ts), `serverConfig` (last GET /api/v1/config),
+ *             `tasks:<userId>` (the officer's tasks of the day), `patrolMapView:<userId>` (where the patrol map
+ *             last looked), `squadOfficers:<squadId>` (whom a leader can plan for offline),
+ *             `coverageSnapshot:<userId>`, `offlineMap`.
  *   sessions  one row per user id: access + refresh tokens and their expiry times (ms since epoch).
  *   profiles  one row per user id: the User from /me, visible area ids, area counts, last-synced time.
  *   areas     GeoJSON area features cached per user, key [userId+id]; what that user saw at the last sync.
- *   outbox    per-user queue of records not yet uploaded (patrols, reports: filled by later features).
- *             Never expires and is never deleted by logout or by switching user. Patrol items (patrols.ts):
- *             `patrol.start` / `patrol.points` / `patrol.end`, payload {patrolClientId, body}; the body is
- *             exactly what is POSTed, fixed when the item is made, so a retry sends the identical request.
- *   patrols   (v2) one row per patrol started on this device, key = client id: owner, server id once the
- *             server answered POST /patrols (client id -> server id), task, grids, start/end/shift end,
- *             the server's coverage figure once fetched.
+ *   outbox    the one upload queue of every feature (outbox.ts; drained by outboxDrain.ts). One row per request
+ *             to make: owner (userId: sent only with that user's tokens, never deleted by logout or by switching
+ *             user), kind (the sender registered for it, outboxSenders.ts), ordering group (items of one group go
+ *             strictly in order), payload (for patrols and tasks: the exact body to send, fixed when the item is
+ *             made, so a retry sends the identical request), blob ids, attempts, next attempt time (backoff),
+ *             state and last error. Nothing expires: a row leaves only when its sender says the server has it,
+ *             or when its owner discards a refused one.
+ *             Kinds: `patrol.start` / `patrol.points` / `patrol.end` (group `patrol:<clientId>`, payload
+ *             {patrolClientId, body}), `task.create` (group `task:<client_id>`, payload {body}).
+ *   blobs     (v3) binaries the outbox items need (photos) as bytes, key = id, with owner, type and size; referenced by
+ *             outbox items (`blobIds`) and deleted with the last item that references them (blobs.ts).
+ *   patrols   (v2) one row per patrol recorded on this device, key = client id: owner, server id once the
+ *             server answered POST /patrols (client id -> server id), task, grids, start/end/shift end, why it
+ *             ended, whether it was resumed from the server, the server's coverage figure once fetched.
  *   patrolFixes (v2) every GPS fix of a patrol as it arrived, key [patrolClientId+seq]; `part` counts the
  *             breaks (gaps) before it, `batchId` is '' until the fix is cut into a batch, `uploaded` 0/1.
  * Every function here returns a Result: storage errors (quota full, IndexedDB missing) are returned for the
  * UI to show, never swallowed.
  */
 import Dexie, { type Table } from 'dexie'
-import type { AreaFeature, AreaKind, MeResponse, User } from '@/api/types'
+import type { AreaFeature, AreaKind, MeResponse, Patrol, PatrolEndReason, User } from '@/api/types'
 
 export interface KvRow {
   key: string
@@ -49,17 +59,41 @@ export interface AreaRow {
   feature: AreaFeature
 }
 
+export type OutboxState = 'pending' | 'retry' | 'refused'
+
 export interface OutboxRow {
   seq?: number
   userId: number
   /** Client-made id, sent to the server so retries stay exactly-once. */
   clientId: string
   kind: string
+  /** Items of one group are sent strictly in seq order; one that does not go holds back only its group. */
+  group: string
   payload: unknown
+  /** ids in `blobs` this item needs */
+  blobIds: string[]
   createdAt: number
   attempts: number
+  /** ms since epoch; not tried before this (backoff), 0 = at once */
+  nextAttemptAt: number
+  /** pending: not tried or offline; retry: the server failed (5xx); refused: the server said no (4xx) */
+  state: OutboxState
+  /** the last failure as shown to the user: the server's message (in the user's language) or ours */
   lastError: string | null
+  lastErrorCode: string | null
 }
+
+export interface BlobRow {
+  id: string
+  userId: number
+  /** the bytes, not a Blob: older WebKit webviews cannot store Blobs in IndexedDB, every engine stores these */
+  bytes: ArrayBuffer
+  type: string
+  size: number
+  createdAt: number
+}
+
+export type { PatrolEndReason }
 
 export interface PatrolRow {
   /** Client-made id (crypto.randomUUID), the patrol's key here and its client_id on the server. */
@@ -74,7 +108,14 @@ export interface PatrolRow {
   endedAt: number | null
   /** Recording stops here (the task's shift end); null without a task. */
   shiftEndsAt: number | null
-  endReason: 'user' | 'shift_end' | null
+  /** why it ended: here by the officer or at the shift end; on the server by itself (idle, shift_end) or otherwise */
+  endReason: PatrolEndReason | null
+  /** the server ended it (by itself, or on another phone) and this phone learnt it from an answer */
+  endedByServer?: boolean
+  /** this phone continues a patrol started elsewhere (another phone, before a crash): no start item is queued */
+  resumedAt?: number | null
+  /** the server refused the start: this officer already has this running patrol (409 patrol_running) */
+  conflict?: Patrol | null
   /** GET /patrols/{id}/coverage as last fetched, and how many fixes were uploaded when it was. */
   serverCoverage: { fetchedAt: number; fixCount: number; items: { grid_id: number; covered_ratio: number; covered_m2: number }[] } | null
 }
@@ -106,6 +147,7 @@ export class GridPatrolDB extends Dexie {
   outbox!: Table<OutboxRow, number>
   patrols!: Table<PatrolRow, string>
   patrolFixes!: Table<PatrolFixRow, [string, number]>
+  blobs!: Table<BlobRow, string>
 
   constructor(name = 'gridpatrol') {
     super(name)
@@ -121,6 +163,23 @@ export class GridPatrolDB extends Dexie {
       patrols: 'clientId, userId, [userId+startedAt]',
       patrolFixes: '[patrolClientId+seq], [patrolClientId+batchId], [patrolClientId+uploaded]',
     })
+    // v3: the outbox is every feature's (ordering groups, backoff, state) and binaries get their own store.
+    // Rows queued by an older version get their group (a patrol's items: that patrol) and are due at once.
+    this.version(3)
+      .stores({
+        outbox: '++seq, userId, &clientId, createdAt, group',
+        blobs: 'id, userId',
+      })
+      .upgrade((tx) =>
+        tx.table('outbox').toCollection().modify((row: Partial<OutboxRow> & { payload?: { patrolClientId?: string } }) => {
+          const patrolClientId = row.kind?.startsWith('patrol.') ? row.payload?.patrolClientId : undefined
+          row.group ??= patrolClientId ? `patrol:${patrolClientId}` : `item:${row.clientId}`
+          row.blobIds ??= []
+          row.nextAttemptAt ??= 0
+          row.state ??= row.lastError ? 'refused' : 'pending'
+          row.lastErrorCode ??= null
+        }),
+      )
   }
 }
 
@@ -151,7 +210,7 @@ export function toStorageError(err: unknown): StorageError {
   const e = err as { name?: string; message?: string; inner?: { name?: string } } | undefined
   const names = [e?.name, e?.inner?.name]
   let kind: StorageErrorKind = 'unknown'
-  if (names.includes('QuotaExceededError')) kind = 'quota'
+  if (names.includes('QuotaExceededError') || names.includes('NS_ERROR_DOM_QUOTA_REACHED')) kind = 'quota'
   else if (names.some((n) => n === 'MissingAPIError' || n === 'InvalidStateError' || n === 'OpenFailedError'))
     kind = 'unavailable'
   return new StorageError(kind, e?.message ?? String(err), err)

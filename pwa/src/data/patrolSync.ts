@@ -1,130 +1,39 @@
-// Uploads the patrol items of the outbox in their order, under the 'outbox' Web Lock so that two tabs never
-// send at once; drained on start, on `online`, when the page becomes visible, on a timer, after each batch cut
-// and by a button. Exactly-once comes from the server: client_id and batch_id make every retry harmless.
-import { ApiError, AuthExpiredError, OfflineError, onConnectivity } from '@/api/http'
+// The patrol's senders for the outbox: POST /patrols, its batches of fixes and its end. Exactly-once comes from
+// the server: client_id and batch_id make every retry harmless; the bodies are the ones stored with the items.
+import { ApiError } from '@/api/http'
 import * as api from '@/api/patrols'
-import type { PatrolStartBody, PointsBatchBody } from '@/api/types'
-import type { StorageError } from './db'
+import type { Patrol, PatrolStartBody, PointsBatchBody } from '@/api/types'
+import { db, type OutboxRow } from './db'
+import { done, refused, registerLocalPending, registerSender, type SendContext } from './outboxSenders'
 import {
-  KIND_END, KIND_POINTS, KIND_START, getPatrol, markBatchUploaded, markStarted, noteAttempt, patrolOutboxItems,
-  removeItem, updateStartBody, type PatrolPayload,
+  KIND_END, KIND_POINTS, KIND_START, endedByServerInTransaction, patrolTables, recordBatchUploaded, recordServerEnd,
+  recordStarted, uncutFixes, type PatrolPayload,
 } from './patrols'
-
-export type DrainStatus = 'done' | 'busy' | 'offline' | 'auth' | 'server' | 'storage'
-
-export interface DrainReport {
-  status: DrainStatus
-  /** items the server confirmed in this run */
-  sent: number
-  /** items the server refused (4xx): kept with their error, later items of the same patrol wait */
-  refused: number
-  error?: StorageError
-}
-
-let running = false
-let again = false
-
-/** Run `fn` only if nobody (this tab or another) is draining; null when busy. */
-async function withOutboxLock<T>(fn: () => Promise<T>): Promise<T | null> {
-  if (running) return null
-  const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined
-  const guarded = async () => {
-    running = true
-    try {
-      return await fn()
-    } finally {
-      running = false
-    }
-  }
-  if (locks?.request) return locks.request('outbox', { ifAvailable: true }, (lock) => (lock ? guarded() : null))
-  return guarded() // no Web Locks (old webviews): one drain per tab, and the server's ids keep it exactly-once
-}
-
-/** Upload what can be uploaded now. A drain asked for while one runs makes that one go round again. */
-export async function drainPatrolOutbox(userId: number): Promise<DrainReport> {
-  const report = await withOutboxLock(async () => {
-    let r: DrainReport
-    do {
-      again = false
-      r = await drainOnce(userId)
-    } while (again && r.status === 'done')
-    return r
-  })
-  if (report === null) {
-    again = true
-    return { status: 'busy', sent: 0, refused: 0 }
-  }
-  return report
-}
-
-async function drainOnce(userId: number): Promise<DrainReport> {
-  const items = await patrolOutboxItems(userId)
-  if (!items.ok) return { status: 'storage', sent: 0, refused: 0, error: items.error }
-  const waiting = new Set<string>() // patrols whose earlier item did not go: their later items must wait
-  let sent = 0
-  let refused = 0
-  const stop = (status: DrainStatus, error?: StorageError): DrainReport => ({ status, sent, refused, error })
-
-  for (const item of items.value) {
-    const seq = item.seq!
-    const payload = item.payload as PatrolPayload
-    const pc = payload.patrolClientId
-    if (waiting.has(pc)) continue
-    const patrol = await getPatrol(pc)
-    if (!patrol.ok) return stop('storage', patrol.error)
-    try {
-      if (item.kind === KIND_START) {
-        const answer = await sendStart(seq, payload as PatrolPayload<PatrolStartBody>)
-        const shiftEnds = answer.shift_ends_at ? Date.parse(answer.shift_ends_at) : null
-        const w = await markStarted(seq, pc, answer.id, shiftEnds)
-        if (!w.ok) return stop('storage', w.error)
-      } else {
-        const serverId = patrol.value?.serverId ?? null
-        if (serverId === null) {
-          waiting.add(pc)
-          continue
-        }
-        if (item.kind === KIND_POINTS) {
-          const body = payload.body as PointsBatchBody
-          await api.sendPoints(serverId, body)
-          const w = await markBatchUploaded(seq, pc, body.batch_id)
-          if (!w.ok) return stop('storage', w.error)
-        } else if (item.kind === KIND_END) {
-          await api.endPatrol(serverId, (payload.body as { ended_at: string }).ended_at)
-          const w = await removeItem(seq)
-          if (!w.ok) return stop('storage', w.error)
-        }
-      }
-      sent++
-    } catch (err) {
-      if (err instanceof OfflineError) return stop('offline')
-      if (err instanceof AuthExpiredError || (err instanceof ApiError && err.status === 401)) return stop('auth')
-      const message = err instanceof Error ? err.message : String(err)
-      await noteAttempt(seq, message)
-      if (err instanceof ApiError && (err.status >= 500 || err.status === 408 || err.status === 429)) return stop('server')
-      // Refused (400/403/404/409): kept, shown with its message; this patrol's later items wait behind it.
-      refused++
-      waiting.add(pc)
-    }
-  }
-  return stop('done')
-}
 
 /**
  * POST /patrols. The fixes were recorded whatever the server now thinks of the plan, so a refusal of the plan
  * must not strand them: a task deleted or over meanwhile -> start as a patrol of the same grids without the task;
  * grids no longer this officer's -> start without those. The changed body is stored before it is sent.
+ * The officer already has another patrol running (409 patrol_running): kept, and the officer chooses on the
+ * patrol screen (continue that one with this phone's track, or end it).
  */
-async function sendStart(seq: number, payload: PatrolPayload<PatrolStartBody>) {
+async function sendStart(item: OutboxRow, ctx: SendContext) {
+  const payload = item.payload as PatrolPayload<PatrolStartBody>
   let body = payload.body
   for (let round = 0; ; round++) {
     try {
-      return await api.startPatrol(body)
+      const answer = await api.startPatrol(body)
+      const shiftEnds = answer.shift_ends_at ? Date.parse(answer.shift_ends_at) : null
+      return done(() => recordStarted(payload.patrolClientId, answer.id, shiftEnds), patrolTables())
     } catch (err) {
+      if (err instanceof ApiError && err.status === 409 && err.code === 'patrol_running') {
+        const other = err.details?.patrol as Patrol | undefined
+        if (other) await db.patrols.update(payload.patrolClientId, { conflict: other })
+        return refused(err.message, err.code)
+      }
       const next = round < 2 && err instanceof ApiError && err.status === 400 ? withoutRefused(body, err) : null
       if (!next) throw err
-      const w = await updateStartBody(seq, { ...payload, body: next })
-      if (!w.ok) throw w.error
+      await ctx.updatePayload({ ...payload, body: next })
       body = next
     }
   }
@@ -144,50 +53,44 @@ function withoutRefused(body: PatrolStartBody, err: ApiError): PatrolStartBody |
   return kept.length ? { ...rest, grid_ids: kept } : rest
 }
 
-export const DRAIN_INTERVAL_MS = 20_000
-
-export interface SyncTriggers {
-  /** who is logged in now (null: nothing to drain) */
-  userId(): number | null
-  /** after every drain that ran */
-  onDrained(report: DrainReport): void
+async function serverIdOf(patrolClientId: string): Promise<number | null> {
+  return (await db.patrols.get(patrolClientId))?.serverId ?? null
 }
 
-let installed: (() => void) | null = null
-let triggers: SyncTriggers | null = null
-
-/** Drain now for the current user and tell the listener. */
-export async function requestDrain(): Promise<DrainReport | null> {
-  const userId = triggers?.userId() ?? null
-  if (userId === null) return null
-  const report = await drainPatrolOutbox(userId)
-  if (report.status !== 'busy') triggers?.onDrained(report)
-  return report
+/** Its start is earlier in the same group, so the server id is known by now; if not, the start was lost. */
+function noServerPatrol() {
+  return refused('', 'patrol_not_started')
 }
 
-/** Install the drain triggers once (online, visible, server reachable again, timer). Returns an uninstaller. */
-export function startPatrolSync(t: SyncTriggers): () => void {
-  triggers = t
-  if (installed) return installed
-  const kick = () => void requestDrain()
-  const onVisible = () => {
-    if (document.visibilityState === 'visible') kick()
-  }
-  window.addEventListener('online', kick)
-  document.addEventListener('visibilitychange', onVisible)
-  let wasReachable = true
-  const off = onConnectivity((reachable) => {
-    if (reachable && !wasReachable) kick()
-    wasReachable = reachable
-  })
-  const timer = setInterval(kick, DRAIN_INTERVAL_MS)
-  installed = () => {
-    window.removeEventListener('online', kick)
-    document.removeEventListener('visibilitychange', onVisible)
-    off()
-    clearInterval(timer)
-    installed = null
-    triggers = null
-  }
-  return installed
+async function sendPoints(item: OutboxRow) {
+  const payload = item.payload as PatrolPayload<PointsBatchBody>
+  const serverId = await serverIdOf(payload.patrolClientId)
+  if (serverId === null) return noServerPatrol()
+  const answer = await api.sendPoints(serverId, payload.body)
+  return done(async () => {
+    await recordBatchUploaded(payload.patrolClientId, payload.body.batch_id)
+    // The server ended the patrol by itself (no fixes for a while, shift over): stop recording and say why.
+    if (answer.ended_at) await endedByServerInTransaction(payload.patrolClientId, Date.parse(answer.ended_at), answer.end_reason ?? null)
+  }, patrolTables())
 }
+
+async function sendEnd(item: OutboxRow) {
+  const payload = item.payload as PatrolPayload<{ ended_at: string }>
+  const serverId = await serverIdOf(payload.patrolClientId)
+  if (serverId === null) return noServerPatrol()
+  const answer = await api.endPatrol(serverId, payload.body.ended_at)
+  return done(async () => {
+    if (answer?.ended_at && answer.end_reason) await recordServerEnd(payload.patrolClientId, Date.parse(answer.ended_at), answer.end_reason)
+  }, patrolTables())
+}
+
+registerSender(KIND_START, sendStart, () => ({ what: 'patrolStart', n: 1 }))
+registerSender(KIND_POINTS, (item) => sendPoints(item), (item) => ({
+  what: 'patrolPoints',
+  n: (item.payload as PatrolPayload<PointsBatchBody>).body.points.length,
+}))
+registerSender(KIND_END, (item) => sendEnd(item), () => ({ what: 'patrolEnd', n: 1 }))
+registerLocalPending(async (userId) => {
+  const n = await uncutFixes(userId)
+  return n ? [{ what: 'patrolPoints', n }] : []
+})

@@ -1,7 +1,8 @@
 // Patrols on this device: start, every fix as it arrives, batches cut for upload, end. Each step is one
-// IndexedDB transaction that also writes the outbox item, so a crash never leaves a fix without its upload.
-import { attempt, db, type OutboxRow, type PatrolFixRow, type PatrolRow, type Result } from './db'
-import type { ApiFix, PatrolStartBody, PointsBatchBody } from '@/api/types'
+// IndexedDB transaction that also writes its outbox item, so a crash never leaves a fix without its upload.
+import { attempt, db, type PatrolEndReason, type PatrolFixRow, type PatrolRow, type Result } from './db'
+import { enqueueInTransaction, newClientId, outboxTables } from './outbox'
+import type { ApiFix, Patrol, PatrolStartBody, PointsBatchBody } from '@/api/types'
 
 export const KIND_START = 'patrol.start'
 export const KIND_POINTS = 'patrol.points'
@@ -11,7 +12,7 @@ export const PATROL_KINDS = [KIND_START, KIND_POINTS, KIND_END]
 /** POST /patrols takes at most this many grid ids; with more, the patrol starts without a grid list. */
 export const MAX_START_GRIDS = 500
 
-/** A batch never holds more than this (the server takes up to 5,000). */
+/** A batch never holds more than this (the server takes up to 5,000): long offline stretches go in several. */
 export const MAX_BATCH_FIXES = 500
 
 export interface PatrolPayload<B = unknown> {
@@ -21,17 +22,13 @@ export interface PatrolPayload<B = unknown> {
 
 export type NewFix = Omit<PatrolFixRow, 'patrolClientId' | 'seq' | 'batchId' | 'uploaded'>
 
-export function newId(): string {
-  if (typeof crypto !== 'undefined' && 'randomUUID' in crypto) return crypto.randomUUID()
-  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}-${Math.random().toString(36).slice(2)}`
-}
+/** A patrol's items form one ordering group: its batches after its start, its end after its batches. */
+export const patrolGroup = (patrolClientId: string) => `patrol:${patrolClientId}`
+
+export const newId = newClientId
 
 export function isoOf(ms: number): string {
   return new Date(ms).toISOString()
-}
-
-function outboxRow(userId: number, clientId: string, kind: string, payload: PatrolPayload, now: number): OutboxRow {
-  return { userId, clientId, kind, payload, createdAt: now, attempts: 0, lastError: null }
 }
 
 export interface StartOptions {
@@ -42,6 +39,8 @@ export interface StartOptions {
   now?: number
   clientId?: string
 }
+
+const tables = () => [db.patrols, db.patrolFixes, ...outboxTables()]
 
 /** Create the patrol here first and queue POST /patrols; works with no network at all. */
 export function createPatrol(opts: StartOptions): Promise<Result<PatrolRow>> {
@@ -58,18 +57,85 @@ export function createPatrol(opts: StartOptions): Promise<Result<PatrolRow>> {
       shiftEndsAt: opts.shiftEndsAt ?? null,
       endReason: null,
       serverCoverage: null,
+      resumedAt: null,
+      conflict: null,
     }
     const body: PatrolStartBody = { client_id: patrol.clientId, started_at: isoOf(now) }
     // With a task the server takes the task's grids (the ids sent are the same, and serve if the task is refused);
     // without, the grids this officer was shown.
     if (patrol.taskId !== null) body.task_id = patrol.taskId
     if (patrol.gridIds.length && patrol.gridIds.length <= MAX_START_GRIDS) body.grid_ids = patrol.gridIds
-    await db.transaction('rw', db.patrols, db.outbox, async () => {
+    await db.transaction('rw', tables(), async () => {
       await db.patrols.add(patrol)
-      await db.outbox.add(outboxRow(patrol.userId, patrol.clientId, KIND_START, { patrolClientId: patrol.clientId, body }, now))
+      await enqueueInTransaction({
+        userId: patrol.userId, kind: KIND_START, clientId: patrol.clientId, group: patrolGroup(patrol.clientId),
+        payload: { patrolClientId: patrol.clientId, body } satisfies PatrolPayload<PatrolStartBody>, now,
+      })
     })
     return patrol
   })
+}
+
+function rowFromServer(userId: number, p: Patrol, now: number): PatrolRow {
+  return {
+    clientId: p.client_id,
+    userId,
+    serverId: p.id,
+    taskId: p.task_id ?? null,
+    gridIds: [...(p.grid_ids ?? [])],
+    startedAt: Date.parse(p.started_at),
+    endedAt: null,
+    shiftEndsAt: p.shift_ends_at ? Date.parse(p.shift_ends_at) : null,
+    endReason: null,
+    serverCoverage: null,
+    resumedAt: now,
+    conflict: null,
+  }
+}
+
+/**
+ * Continue here a patrol the server has running (started on another phone, or before storage was lost): it gets a
+ * local row under its own client id and server id, so this phone's fixes go into it. Nothing is queued to start it.
+ * A patrol this phone already knows is returned as it is.
+ */
+export function adoptServerPatrol(userId: number, p: Patrol, now = Date.now()): Promise<Result<PatrolRow>> {
+  return attempt(() =>
+    db.transaction('rw', db.patrols, async () => {
+      const known = await db.patrols.get(p.client_id)
+      if (known) return known
+      const row = rowFromServer(userId, p, now)
+      await db.patrols.add(row)
+      return row
+    }),
+  )
+}
+
+/**
+ * The start of `patrolClientId` was refused because the officer already had `server` running: record this
+ * phone's track into that one instead. The start item goes; the batches and the end then go to `server`.
+ */
+export function mergeIntoServerPatrol(patrolClientId: string, server: Patrol): Promise<Result<PatrolRow | undefined>> {
+  return attempt(() =>
+    db.transaction('rw', tables(), async () => {
+      const row = await db.patrols.get(patrolClientId)
+      if (!row || row.serverId !== null) return row
+      row.serverId = server.id
+      row.shiftEndsAt = server.shift_ends_at ? Date.parse(server.shift_ends_at) : row.shiftEndsAt
+      row.taskId = server.task_id ?? null
+      row.conflict = null
+      await db.patrols.put(row)
+      await db.outbox.where('clientId').equals(patrolClientId).and((r) => r.kind === KIND_START).delete()
+      return row
+    }),
+  )
+}
+
+export function clearConflict(patrolClientId: string) {
+  return attempt(() => db.patrols.update(patrolClientId, { conflict: null }))
+}
+
+export function setConflict(patrolClientId: string, conflict: Patrol) {
+  return attempt(() => db.patrols.update(patrolClientId, { conflict }))
 }
 
 export function getPatrol(clientId: string): Promise<Result<PatrolRow | undefined>> {
@@ -135,7 +201,10 @@ async function cutInTransaction(patrol: PatrolRow, now: number): Promise<string[
     const batchId = newId()
     const body: PointsBatchBody = { batch_id: batchId, points: fixes.map(toApiFix) }
     await db.patrolFixes.bulkPut(fixes.map((f) => ({ ...f, batchId })))
-    await db.outbox.add(outboxRow(patrol.userId, batchId, KIND_POINTS, { patrolClientId: patrol.clientId, body }, now))
+    await enqueueInTransaction({
+      userId: patrol.userId, kind: KIND_POINTS, clientId: batchId, group: patrolGroup(patrol.clientId),
+      payload: { patrolClientId: patrol.clientId, body } satisfies PatrolPayload<PointsBatchBody>, now,
+    })
     ids.push(batchId)
   }
   return ids
@@ -147,7 +216,7 @@ async function cutInTransaction(patrol: PatrolRow, now: number): Promise<string[
  */
 export function cutBatch(patrolClientId: string, now = Date.now()): Promise<Result<string[]>> {
   return attempt(() =>
-    db.transaction('rw', db.patrols, db.patrolFixes, db.outbox, async () => {
+    db.transaction('rw', tables(), async () => {
       const patrol = await db.patrols.get(patrolClientId)
       if (!patrol) return []
       return cutInTransaction(patrol, now)
@@ -159,26 +228,43 @@ export function cutBatch(patrolClientId: string, now = Date.now()): Promise<Resu
 export function finishPatrol(
   patrolClientId: string,
   endedAt: number,
-  reason: PatrolRow['endReason'],
+  reason: PatrolEndReason | null,
   now = Date.now(),
 ): Promise<Result<PatrolRow | undefined>> {
   return attempt(() =>
-    db.transaction('rw', db.patrols, db.patrolFixes, db.outbox, async () => {
+    db.transaction('rw', tables(), async () => {
       const patrol = await db.patrols.get(patrolClientId)
       if (!patrol || patrol.endedAt !== null) return patrol
       await cutInTransaction(patrol, now)
       patrol.endedAt = Math.max(endedAt, patrol.startedAt)
       patrol.endReason = reason
       await db.patrols.put(patrol)
-      await db.outbox.add(
-        outboxRow(patrol.userId, `end-${patrol.clientId}`, KIND_END, {
-          patrolClientId: patrol.clientId,
-          body: { ended_at: isoOf(patrol.endedAt) },
-        }, now),
-      )
+      await enqueueInTransaction({
+        userId: patrol.userId, kind: KIND_END, clientId: `end-${patrol.clientId}`, group: patrolGroup(patrol.clientId),
+        payload: { patrolClientId: patrol.clientId, body: { ended_at: isoOf(patrol.endedAt) } }, now,
+      })
       return patrol
     }),
   )
+}
+
+/**
+ * The server ended this patrol by itself (idle, shift end, ...): take its end and reason; the fixes still here
+ * are cut and sent all the same (what the phone recorded is kept; the server drops what is off duty).
+ * Runs inside a transaction over the patrol tables and the outbox (a sender's commit), or on its own.
+ */
+export async function endedByServerInTransaction(patrolClientId: string, endedAt: number, reason: PatrolEndReason | null) {
+  const patrol = await db.patrols.get(patrolClientId)
+  if (!patrol || patrol.endedAt !== null) return
+  await cutInTransaction(patrol, Date.now())
+  patrol.endedAt = endedAt
+  patrol.endReason = reason
+  patrol.endedByServer = true
+  await db.patrols.put(patrol)
+}
+
+export function endedByServer(patrolClientId: string, endedAt: number, reason: PatrolEndReason | null) {
+  return attempt(() => db.transaction('rw', tables(), () => endedByServerInTransaction(patrolClientId, endedAt, reason)))
 }
 
 export interface PatrolPending {
@@ -190,8 +276,16 @@ export interface PatrolPending {
   /** outbox items of this patrol (start, batches, end) */
   items: number
   batches: number
-  /** last upload error of this patrol's items, if any */
+  /** its start and end are still to be sent */
+  start: boolean
+  end: boolean
+  /** batches ever cut for this patrol (the first goes within seconds, the next at a steady pace) */
+  everCut: boolean
+  /** last upload error of this patrol's items, if any, its code, whether refused or to retry, and when */
   lastError: string | null
+  lastErrorCode: string | null
+  lastErrorState: 'refused' | 'retry' | null
+  retryAt: number | null
 }
 
 export function patrolPending(patrolClientId: string): Promise<Result<PatrolPending>> {
@@ -200,67 +294,63 @@ export function patrolPending(patrolClientId: string): Promise<Result<PatrolPend
     const uncutRows = db.patrolFixes.where('[patrolClientId+batchId]').equals([patrolClientId, ''])
     const uncut = await uncutRows.count()
     const oldest = uncut ? await uncutRows.first() : undefined
-    const items = (await db.outbox.toArray()).filter(
-      (r) => PATROL_KINDS.includes(r.kind) && (r.payload as PatrolPayload).patrolClientId === patrolClientId,
-    )
+    const total = await db.patrolFixes.where('[patrolClientId+seq]').between([patrolClientId, -Infinity], [patrolClientId, Infinity]).count()
+    const items = await db.outbox.where('group').equals(patrolGroup(patrolClientId)).sortBy('seq')
+    const failed = items.find((r) => r.state !== 'pending')
     return {
       fixes,
       uncut,
       oldestUncutT: oldest?.t ?? null,
       items: items.length,
       batches: items.filter((r) => r.kind === KIND_POINTS).length,
-      lastError: items.find((r) => r.lastError)?.lastError ?? null,
+      start: items.some((r) => r.kind === KIND_START),
+      end: items.some((r) => r.kind === KIND_END),
+      everCut: total > uncut,
+      lastError: failed?.lastError ?? null,
+      lastErrorCode: failed?.lastErrorCode ?? null,
+      lastErrorState: failed ? (failed.state as 'refused' | 'retry') : null,
+      retryAt: failed?.nextAttemptAt ?? null,
     }
   })
 }
 
-/** The server stored this patrol: remember its id (client id -> server id) and remove the start item. */
-export function markStarted(seq: number, patrolClientId: string, serverId: number, shiftEndsAt: number | null) {
-  return attempt(() =>
-    db.transaction('rw', db.patrols, db.outbox, async () => {
-      const patrol = await db.patrols.get(patrolClientId)
-      if (patrol) {
-        patrol.serverId = serverId
-        if (shiftEndsAt !== null) patrol.shiftEndsAt = shiftEndsAt
-        await db.patrols.put(patrol)
-      }
-      await db.outbox.delete(seq)
-    }),
-  )
+/** Fixes of the user's running patrols not yet cut into a batch (they are unsent too). */
+export async function uncutFixes(userId: number): Promise<number> {
+  const running = (await db.patrols.where('userId').equals(userId).toArray()).filter((p) => p.endedAt === null)
+  let n = 0
+  for (const p of running) n += await db.patrolFixes.where('[patrolClientId+batchId]').equals([p.clientId, '']).count()
+  return n
 }
 
-/** The server confirmed a batch: its fixes are uploaded and its item leaves the outbox, together. */
-export function markBatchUploaded(seq: number, patrolClientId: string, batchId: string) {
-  return attempt(() =>
-    db.transaction('rw', db.patrolFixes, db.outbox, async () => {
-      await db.patrolFixes.where('[patrolClientId+batchId]').equals([patrolClientId, batchId]).modify({ uploaded: 1 })
-      await db.outbox.delete(seq)
-    }),
-  )
+/** The server stored this patrol: remember its id (client id -> server id). In the sender's commit. */
+export async function recordStarted(patrolClientId: string, serverId: number, shiftEndsAt: number | null) {
+  const patrol = await db.patrols.get(patrolClientId)
+  if (!patrol) return
+  patrol.serverId = serverId
+  patrol.conflict = null
+  if (shiftEndsAt !== null) patrol.shiftEndsAt = shiftEndsAt
+  await db.patrols.put(patrol)
 }
 
-export function removeItem(seq: number) {
-  return attempt(() => db.outbox.delete(seq))
-}
-
-export function noteAttempt(seq: number, error: string | null) {
-  return attempt(async () => {
-    const row = await db.outbox.get(seq)
-    if (row) await db.outbox.update(seq, { attempts: row.attempts + 1, lastError: error })
-  })
-}
-
-/** Replace the body of a start item (the server refused grids this officer no longer has). */
-export function updateStartBody(seq: number, payload: PatrolPayload<PatrolStartBody>) {
-  return attempt(() => db.outbox.update(seq, { payload }))
+/** The server confirmed a batch: its fixes are uploaded (in the sender's commit, with the item's removal). */
+export async function recordBatchUploaded(patrolClientId: string, batchId: string) {
+  await db.patrolFixes.where('[patrolClientId+batchId]').equals([patrolClientId, batchId]).modify({ uploaded: 1 })
 }
 
 export function saveServerCoverage(patrolClientId: string, coverage: PatrolRow['serverCoverage']) {
   return attempt(() => db.patrols.update(patrolClientId, { serverCoverage: coverage }))
 }
 
-export function patrolOutboxItems(userId: number): Promise<Result<OutboxRow[]>> {
-  return attempt(async () =>
-    (await db.outbox.where('userId').equals(userId).sortBy('seq')).filter((r) => PATROL_KINDS.includes(r.kind)),
-  )
+/** After the end was sent: the server's own end, when it had ended the patrol before (idle, shift end). */
+export async function recordServerEnd(patrolClientId: string, endedAt: number, reason: PatrolEndReason) {
+  const patrol = await db.patrols.get(patrolClientId)
+  if (!patrol || reason === 'user') return
+  patrol.endedAt = endedAt
+  patrol.endReason = reason
+  patrol.endedByServer = true
+  await db.patrols.put(patrol)
+}
+
+export function patrolTables() {
+  return [db.patrols, db.patrolFixes]
 }

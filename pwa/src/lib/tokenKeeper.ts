@@ -27,6 +27,10 @@ export class TokenKeeper implements AuthProvider {
     return this.current
   }
 
+  userId(): number | null {
+    return this.current?.userId ?? null
+  }
+
   setSession(row: SessionRow | null): void {
     this.current = row
     this.inflight = null

@@ -1,7 +1,7 @@
 // The squad leader's screens in a real browser against a real server: the coverage map (after officer2 of leader1's
 // squad patrolled a grid through the API, with a gap, a dropped fix and a mock fix), the offline fallback of the
-// coverage page, and planning a task for officer1 (a retry after a lost answer does not duplicate it), then deleting
-// it. Other test files run at the same time against the same server (officer1 patrols in patrol.test.mjs), so
+// coverage page, and planning a task for officer1 (saved on the phone first; the retry after a lost answer does not
+// duplicate it), then deleting it. Other test files run at the same time against the same server (officer1 patrols in patrol.test.mjs), so
 // figures other tests can raise are checked as lower bounds.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -146,9 +146,12 @@ if (!BASE_URL) {
         return route.continue()
       })
       await page.click('[data-testid="plan-submit"]')
-      await page.waitForSelector('text=网络不可用，任务未创建')
-      await page.click('[data-testid="plan-submit"]')
+      // saved on the phone and shown as not yet uploaded (the outbox keeps it), not "not created, tap again"
+      await page.waitForSelector('[data-testid="plan-pending-task"]')
+      // pressed inside the page: the outbox's own timer may have sent it already, and the button gone with it
+      await page.evaluate(() => document.querySelector('[data-testid="plan-pending-upload"]')?.click())
       await page.waitForSelector('text=任务已创建')
+      await page.waitForSelector('[data-testid="plan-pending"]', { state: 'detached' })
       assert.equal(posts, 2)
 
       const task = page.locator('[data-testid="plan-task"]', { hasText: officer.user.display_name })

@@ -9,14 +9,22 @@ import {
 } from './helpers.mjs'
 
 async function api(path, { token, method = 'GET', body } = {}) {
-  const res = await fetch(BASE_URL + path, {
-    method,
-    headers: {
-      Accept: 'application/json',
-      ...(token ? { Authorization: `Bearer ${token}` } : {}),
-      ...(body ? { 'Content-Type': 'application/json' } : {}),
-    },
-    body: body ? JSON.stringify(body) : undefined,
+  const request = () =>
+    fetch(BASE_URL + path, {
+      method,
+      headers: {
+        Accept: 'application/json',
+        ...(token ? { Authorization: `Bearer ${token}` } : {}),
+        ...(body ? { 'Content-Type': 'application/json' } : {}),
+      },
+      body: body ? JSON.stringify(body) : undefined,
+    })
+  // gunicorn closes an idle keep-alive connection after 2 s, Node's fetch reuses one for 4 s: a request sent on a
+  // connection the server has just closed fails before any answer. Every call here may be sent again (client ids,
+  // batch ids; ending twice keeps the first end), so it is, once.
+  const res = await request().catch((err) => {
+    if (err?.cause?.code === 'UND_ERR_SOCKET' || err?.cause?.code === 'ECONNRESET') return request()
+    throw err
   })
   const data = await res.json().catch(() => null)
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(data)}`)

@@ -10,9 +10,16 @@ export const MAX_ACCURACY_M = 50
 export const MAX_SPEED_MPS = 50
 /** A longer step is never drawn as a line (TrackRules.max_gap_m). */
 export const MAX_STEP_M = 500
-/** Cut a batch when this many fixes wait, or when the oldest waiting fix is this old. */
-export const BATCH_FIXES = 30
-export const BATCH_AGE_MS = 60_000
+/**
+ * Batches: online, the first goes FIRST_BATCH_MS after the first fix (a leader's live view shows the officer at
+ * once), then one every BATCH_INTERVAL_MS. Offline they are cut only every OFFLINE_BATCH_AGE_MS (or at
+ * MAX_BATCH_FIXES), so an afternoon without signal is a handful of bounded batches, not hundreds.
+ */
+export const FIRST_BATCH_MS = 3_000
+export const BATCH_INTERVAL_MS = 10_000
+export const OFFLINE_BATCH_AGE_MS = 5 * 60_000
+/** No batch is larger (data/patrols.ts MAX_BATCH_FIXES cuts a longer wait into several). */
+export const BATCH_FIXES = 500
 
 const EARTH_RADIUS_M = 6_371_008.8
 
@@ -84,11 +91,24 @@ export class TrackBuilder {
   }
 }
 
-/** Whether the fixes not yet in a batch should be cut now. */
-export function shouldCut(uncut: number, oldestUncutT: number | null, now: number): boolean {
-  if (uncut <= 0) return false
-  if (uncut >= BATCH_FIXES) return true
-  return oldestUncutT !== null && now - oldestUncutT >= BATCH_AGE_MS
+export interface CutInputs {
+  /** fixes not yet in a batch, and the time of the oldest */
+  uncut: number
+  oldestUncutT: number | null
+  now: number
+  /** whether the server was reachable at the last try */
+  online: boolean
+  /** a batch of this patrol was cut before */
+  everCut: boolean
+}
+
+/** Whether the fixes not yet in a batch should be cut (and sent) now. */
+export function shouldCut(s: CutInputs): boolean {
+  if (s.uncut <= 0) return false
+  if (s.uncut >= BATCH_FIXES) return true
+  if (s.oldestUncutT === null) return false
+  const wait = !s.online ? OFFLINE_BATCH_AGE_MS : s.everCut ? BATCH_INTERVAL_MS : FIRST_BATCH_MS
+  return s.now - s.oldestUncutT >= wait
 }
 
 export type GapReason = 'unsupported' | 'denied' | 'unavailable' | 'timeout' | 'hidden' | 'closed' | 'waiting'

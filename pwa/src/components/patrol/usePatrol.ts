@@ -1,16 +1,21 @@
 // The running patrol as the app sees it (one store for the whole app): start/stop, geolocation only while a
 // patrol runs, every fix to IndexedDB at once, batches to the outbox, gaps, wake lock, live distance and coverage,
-// and the restore after a reload. The rules live in recorder.ts, storage in data/patrols.ts.
+// the restore after a reload, and a patrol the server has running that this phone is not recording.
+// The rules live in recorder.ts, storage in data/patrols.ts, the uploads in the outbox.
 import { reactive, shallowRef, watch } from 'vue'
-import type { AreaFeature, GridCoverageItem } from '@/api/types'
-import { ApiError, OfflineError } from '@/api/http'
-import { getPatrolCoverage } from '@/api/patrols'
-import type { PatrolFixRow, PatrolRow, StorageError } from '@/data/db'
+import type { AreaFeature, GridCoverageItem, Patrol } from '@/api/types'
+import { OfflineError } from '@/api/http'
+import { endPatrol as endPatrolOnServer, getPatrol as getServerPatrol, getPatrolCoverage, listRunningPatrols } from '@/api/patrols'
+import type { PatrolEndReason, PatrolFixRow, PatrolRow, StorageError } from '@/data/db'
 import {
-  appendFix, createPatrol, cutBatch, finishPatrol, getPatrol, latestPatrol, loadFixes, patrolPending,
-  runningPatrol, saveServerCoverage, type PatrolPending,
+  adoptServerPatrol, appendFix, clearConflict, createPatrol, cutBatch, endedByServer, finishPatrol, getPatrol,
+  isoOf, latestPatrol, loadFixes, mergeIntoServerPatrol, patrolGroup, patrolPending, runningPatrol,
+  saveServerCoverage, setConflict, type PatrolPending,
 } from '@/data/patrols'
-import { requestDrain, startPatrolSync, type DrainReport } from '@/data/patrolSync'
+import { groupItems } from '@/data/outbox'
+import { onDrained, requestDrain, retryNow, type DrainReport } from '@/data/outboxDrain'
+import { installOutbox, resetOutbox, uploadNow } from '@/composables/useOutbox'
+import { online } from '@/composables/useConnectivity'
 import { areas, refreshPending, session } from '@/composables/useSession'
 import { GridCoverage, boundsOf, pointInGeometry, type LonLat, type PolygonalGeometry } from '@/lib/coverage'
 import {
@@ -35,16 +40,26 @@ export const patrol = reactive({
   now: Date.now(),
   gap: null as GapInfo | null,
   wakeLock: 'off' as WakeLockState,
-  wakeLockError: '',
-  pending: { fixes: 0, uncut: 0, oldestUncutT: null, items: 0, batches: 0, lastError: null } as PatrolPending,
+  pending: {
+    fixes: 0, uncut: 0, oldestUncutT: null, items: 0, batches: 0, start: false, end: false, everCut: false,
+    lastError: null, lastErrorCode: null, lastErrorState: null, retryAt: null,
+  } as PatrolPending,
   syncing: false,
   lastDrain: null as DrainReport | null,
   /** the grid holding the last kept fix */
   currentGridId: null as number | null,
   /** local estimate per grid the track came near */
   estimate: {} as Record<number, number>,
-  serverCoverageError: '',
+  /** the server's coverage could not be fetched (shown in words; the details are in the console) */
+  serverCoverageFailed: false,
   storageError: null as StorageError | null,
+})
+
+/** A patrol of this officer the server has running that this phone is not recording (another phone, a crash). */
+export const serverPatrol = reactive({
+  running: null as Patrol | null,
+  checkFailed: false,
+  busy: false,
 })
 
 /** The kept track: one lon/lat array per unbroken part (append-only; `trackEpoch` changes when rebuilt). */
@@ -176,6 +191,7 @@ export function ensurePatrolRestored(): Promise<void> {
 
 async function doRestore(userId: number | null) {
   installSync()
+  serverPatrol.running = null
   stopRecording()
   patrol.ready = false
   patrol.row = null
@@ -196,7 +212,8 @@ async function doRestore(userId: number | null) {
     if (row.shiftEndsAt !== null && Date.now() >= row.shiftEndsAt) await stopPatrol('shift_end')
     else startRecording()
   }
-  void syncPatrols()
+  void requestDrain()
+  void checkServerPatrol()
 }
 
 async function loadPatrol(row: PatrolRow) {
@@ -223,6 +240,7 @@ watch(
       patrol.fixCount = 0
       patrol.lastFix = null
       patrol.gap = null
+      serverPatrol.running = null
       rebuild([])
     }
     if (id !== null) void ensurePatrolRestored()
@@ -249,6 +267,8 @@ export async function startPatrol(req: StartRequest = {}): Promise<boolean> {
   await ensurePatrolRestored()
   const userId = session.userId
   if (userId === null || patrol.recording || (patrol.row && patrol.row.endedAt === null)) return false
+  // The server has one running: the officer continues or ends it first (a second one would be refused).
+  if (serverPatrol.running) return false
   const gridIds = req.gridIds ?? patrolGrids(null).map((f) => Number(f.id))
   const created = await createPatrol({ userId, taskId: req.taskId ?? null, gridIds, shiftEndsAt: req.shiftEndsAt ?? null })
   if (!created.ok) {
@@ -259,12 +279,11 @@ export async function startPatrol(req: StartRequest = {}): Promise<boolean> {
   patrol.fixCount = 0
   patrol.lastFix = null
   patrol.gap = null
-  patrol.serverCoverageError = ''
+  patrol.serverCoverageFailed = false
   rebuild([])
   startRecording()
   await refreshPatrolPending()
-  void syncPatrols()
-  return true
+  return true // the enqueue itself starts the upload
 }
 
 /** End the patrol: stop recording, cut the last fixes, queue the end, upload. */
@@ -290,7 +309,6 @@ async function endPatrolNow(row: PatrolRow, reason: 'user' | 'shift_end') {
   if (done.value) patrol.row = done.value
   patrol.gap = null
   await refreshPatrolPending()
-  void syncPatrols()
 }
 
 // ---- recording: geolocation, wake lock, ticker ----
@@ -379,12 +397,15 @@ async function maybeCut(force: boolean) {
   const row = patrol.row
   if (!row) return
   await refreshPatrolPending()
-  const { uncut, oldestUncutT } = patrol.pending
-  if (!(force ? uncut > 0 : shouldCut(uncut, oldestUncutT, Date.now()))) return
+  if (!(force ? patrol.pending.uncut > 0 : shouldCut(cutInputs()))) return
   const cut = await cutBatch(row.clientId)
   if (!cut.ok) return storageFailed(cut.error)
-  await refreshPatrolPending()
-  void syncPatrols()
+  await refreshPatrolPending() // the enqueue starts the upload
+}
+
+function cutInputs() {
+  const p = patrol.pending
+  return { uncut: p.uncut, oldestUncutT: p.oldestUncutT, now: Date.now(), online: online.value, everCut: p.everCut }
 }
 
 function tick() {
@@ -404,7 +425,7 @@ function tick() {
     lastError: lastGeoError,
     hiddenAt,
   })
-  if (shouldCut(patrol.pending.uncut, patrol.pending.oldestUncutT, patrol.now)) void maybeCut(false)
+  if (shouldCut(cutInputs())) void maybeCut(false)
 }
 
 function onVisibility() {
@@ -433,13 +454,14 @@ async function acquireWakeLock() {
     }
     wakeSentinel = sentinel
     patrol.wakeLock = 'active'
-    patrol.wakeLockError = ''
     sentinel.addEventListener('release', () => {
       if (wakeSentinel === sentinel && patrol.recording) patrol.wakeLock = 'released'
     })
   } catch (err) {
+    // The browser's reason is English ("Wake Lock permission request denied"): the console keeps it, the
+    // officer reads what it means and what to do (GapBanner).
+    console.warn('wake lock refused', err)
     patrol.wakeLock = 'failed'
-    patrol.wakeLockError = (err as Error)?.message ?? String(err)
   }
 }
 
@@ -453,16 +475,12 @@ export async function refreshPatrolPending(): Promise<void> {
   patrol.pending = p.value
 }
 
-/** The upload button: cut what waits, upload everything, then fetch the server's coverage. */
+/** The upload button: cut what waits, upload everything now (whatever the backoff), then fetch the coverage. */
 export async function syncNow(): Promise<DrainReport | null> {
   if (patrol.row && patrol.row.endedAt === null) await maybeCut(true)
-  return syncPatrols()
-}
-
-async function syncPatrols(): Promise<DrainReport | null> {
   patrol.syncing = true
   try {
-    return await requestDrain()
+    return await uploadNow()
   } finally {
     patrol.syncing = false
   }
@@ -471,17 +489,24 @@ async function syncPatrols(): Promise<DrainReport | null> {
 async function afterDrain(report: DrainReport) {
   patrol.lastDrain = report
   if (report.error) storageFailed(report.error)
-  const row = patrol.row
-  if (row) {
-    const fresh = await getPatrol(row.clientId)
-    if (fresh.ok && fresh.value && patrol.row?.clientId === row.clientId) {
-      // keep the in-memory end (set by stopPatrol) and take the server id / shift end / coverage from storage
-      patrol.row = fresh.value
-    }
-  }
+  await reloadRow()
   await refreshPatrolPending()
   await refreshPending()
   await fetchServerCoverage()
+}
+
+/** Take the server id, shift end, conflict, coverage and an end made by the server from storage. */
+async function reloadRow() {
+  const row = patrol.row
+  if (!row) return
+  const fresh = await getPatrol(row.clientId)
+  if (!fresh.ok || !fresh.value || patrol.row?.clientId !== row.clientId) return
+  patrol.row = fresh.value
+  // The server ended it by itself (no fixes for a while, the shift is over): this phone stops recording too.
+  if (fresh.value.endedAt !== null && patrol.recording) {
+    stopRecording()
+    patrol.gap = null
+  }
 }
 
 /** Once every item of the patrol is uploaded, ask the server for its coverage (if not already for these fixes). */
@@ -495,22 +520,166 @@ async function fetchServerCoverage() {
     items = await getPatrolCoverage(row.serverId)
   } catch (err) {
     if (err instanceof OfflineError) return
-    patrol.serverCoverageError = err instanceof ApiError ? err.message : String(err)
+    console.warn('patrol coverage', err)
+    patrol.serverCoverageFailed = true
     return
   }
   const coverage = { fetchedAt: Date.now(), fixCount, items }
   const saved = await saveServerCoverage(row.clientId, coverage)
   if (!saved.ok) storageFailed(saved.error)
   if (patrol.row?.clientId === row.clientId) patrol.row = { ...patrol.row, serverCoverage: coverage }
-  patrol.serverCoverageError = ''
+  patrol.serverCoverageFailed = false
+}
+
+// ---- a patrol the server has running that this phone is not recording ----
+
+/**
+ * Ask the server which patrol of this officer runs. One this phone does not record is shown (continue it here,
+ * or end it); the phone's own running patrol that the server ended meanwhile stops here too, with the reason.
+ */
+export async function checkServerPatrol(): Promise<void> {
+  const user = session.user
+  if (!user || !user.roles.includes('officer') || session.needsPassword) return
+  let running: Patrol[]
+  try {
+    running = await listRunningPatrols(user.id)
+  } catch (err) {
+    if (!(err instanceof OfflineError)) {
+      console.warn('running patrols', err)
+      serverPatrol.checkFailed = true
+    }
+    return
+  }
+  if (session.userId !== user.id) return
+  serverPatrol.checkFailed = false
+  const local = patrol.row
+  let other: Patrol | null = null
+  for (const p of running) {
+    if (local && p.client_id === local.clientId) continue
+    const known = await getPatrol(p.client_id)
+    if (known.ok && known.value && known.value.endedAt !== null) continue // ended here; its end is on its way
+    other = p
+    break
+  }
+  serverPatrol.running = other
+  if (local && local.endedAt === null) {
+    // Not started on the server yet and another one runs there: the start will be refused; say so now.
+    if (other && local.serverId === null && !local.conflict) {
+      const w = await setConflict(local.clientId, other)
+      if (!w.ok) return storageFailed(w.error)
+      await reloadRow()
+    }
+    if (local.serverId !== null && !running.some((p) => p.id === local.serverId)) await learnServerEnd(local)
+  }
+}
+
+async function learnServerEnd(local: PatrolRow) {
+  let p: Patrol
+  try {
+    p = await getServerPatrol(local.serverId!)
+  } catch (err) {
+    if (!(err instanceof OfflineError)) console.warn('patrol state', err)
+    return
+  }
+  if (!p.ended_at || patrol.row?.clientId !== local.clientId || patrol.row.endedAt !== null) return
+  await fixQueue
+  const w = await endedByServer(local.clientId, Date.parse(p.ended_at), (p.end_reason ?? 'user') as PatrolEndReason)
+  if (!w.ok) return storageFailed(w.error)
+  await reloadRow()
+  await refreshPatrolPending()
+}
+
+/** Continue here the patrol the server has running: this phone's fixes go into it from now on. */
+export async function resumeServerPatrol(): Promise<boolean> {
+  const p = serverPatrol.running
+  const userId = session.userId
+  if (!p || userId === null || (patrol.row && patrol.row.endedAt === null)) return false
+  const adopted = await adoptServerPatrol(userId, p)
+  if (!adopted.ok) {
+    storageFailed(adopted.error)
+    return false
+  }
+  serverPatrol.running = null
+  await loadPatrol(adopted.value)
+  patrol.gap = null
+  patrol.serverCoverageFailed = false
+  startRecording()
+  return true
+}
+
+/** End the patrol the server has running (queued: works offline too). It ends when it was last seen. */
+export async function endServerPatrol(): Promise<boolean> {
+  const p = serverPatrol.running
+  const userId = session.userId
+  if (!p || userId === null) return false
+  serverPatrol.busy = true
+  try {
+    const adopted = await adoptServerPatrol(userId, p)
+    const endedAt = p.last_seen_at ? Date.parse(p.last_seen_at) : Date.now()
+    const done = adopted.ok ? await finishPatrol(adopted.value.clientId, endedAt, 'user') : adopted
+    if (!done.ok) {
+      storageFailed(done.error)
+      return false
+    }
+    serverPatrol.running = null
+    return true
+  } finally {
+    serverPatrol.busy = false
+  }
+}
+
+/** The start was refused because another patrol runs: record this phone's track into that one. */
+export async function mergeIntoConflict(): Promise<boolean> {
+  const row = patrol.row
+  if (!row?.conflict) return false
+  const merged = await mergeIntoServerPatrol(row.clientId, row.conflict)
+  if (!merged.ok) {
+    storageFailed(merged.error)
+    return false
+  }
+  if (merged.value) patrol.row = merged.value
+  serverPatrol.running = null
+  await refreshPatrolPending()
+  void uploadNow()
+  return true
+}
+
+/**
+ * The start was refused because another patrol runs: end that one on the server now (needs the network), then
+ * send this one's start again. Returns false offline (the officer is told to connect).
+ */
+export async function endConflictAndUpload(): Promise<boolean> {
+  const row = patrol.row
+  const other = row?.conflict
+  if (!row || !other) return false
+  serverPatrol.busy = true
+  try {
+    await endPatrolOnServer(other.id, other.last_seen_at ?? isoOf(Date.now()))
+  } catch (err) {
+    if (err instanceof OfflineError) return false
+    throw err
+  } finally {
+    serverPatrol.busy = false
+  }
+  const cleared = await clearConflict(row.clientId)
+  if (!cleared.ok) {
+    storageFailed(cleared.error)
+    return false
+  }
+  const items = await groupItems(patrolGroup(row.clientId))
+  if (items.ok) for (const item of items.value) await retryNow(item.seq!)
+  serverPatrol.running = null
+  await reloadRow()
+  void uploadNow()
+  return true
 }
 
 let uninstallSync: (() => void) | null = null
 function installSync() {
   if (uninstallSync || typeof window === 'undefined') return
-  uninstallSync = startPatrolSync({
-    userId: () => session.userId,
-    onDrained: (report) => void afterDrain(report),
+  installOutbox()
+  uninstallSync = onDrained((report, userId) => {
+    if (userId === session.userId) void afterDrain(report)
   })
 }
 
@@ -519,7 +688,9 @@ export function resetPatrolStore(): void {
   stopRecording()
   uninstallSync?.()
   uninstallSync = null
+  resetOutbox()
   restoredFor = null
   patrol.ready = false
   patrol.row = null
+  serverPatrol.running = null
 }

@@ -15,7 +15,9 @@ async function setup(server = new PatrolServer(), dbName = uniqueDbName()) {
   const app = await loadApp(server, dbName)
   await app.login('officer1', 'gridpatrol-demo')
   const patrols = await import('@/data/patrols')
-  const sync = await import('@/data/patrolSync')
+  const { drainOutbox } = await import('@/data/outboxDrain')
+  // the upload button: every item now, whatever its backoff (the backoff itself is tested in outboxDrain.spec)
+  const sync = { drainNow: (userId: number) => drainOutbox(userId, { force: true }) }
   return { app, server, patrols, sync, dbName }
 }
 
@@ -37,11 +39,11 @@ describe('patrol storage and outbox', () => {
     ok(await patrols.appendFix(p.clientId, fix(0)))
     expect(ok(await patrols.patrolPending(p.clientId))).toMatchObject({ fixes: 1, uncut: 1, items: 1, batches: 0 })
 
-    expect((await sync.drainPatrolOutbox(OFFICER)).status).toBe('offline')
+    expect((await sync.drainNow(OFFICER)).status).toBe('offline')
     expect(server.patrols).toHaveLength(0)
 
     server.offline = false
-    expect(await sync.drainPatrolOutbox(OFFICER)).toMatchObject({ status: 'done', sent: 1 })
+    expect(await sync.drainNow(OFFICER)).toMatchObject({ status: 'done', sent: 1 })
     expect(server.patrols[0]).toMatchObject({ client_id: p.clientId, grid_ids: [101, 102], started_at: new Date(T0).toISOString() })
     expect(ok(await patrols.getPatrol(p.clientId))?.serverId).toBe(server.patrols[0].id)
     const rows = await app.db.outbox.toArray()
@@ -64,7 +66,7 @@ describe('patrol storage and outbox', () => {
 
     ok(await patrols.cutBatch(p.clientId))
     expect(ok(await patrols.cutBatch(p.clientId))).toEqual([]) // nothing left to cut
-    expect(await sync.drainPatrolOutbox(OFFICER)).toMatchObject({ status: 'done', sent: 3 })
+    expect(await sync.drainNow(OFFICER)).toMatchObject({ status: 'done', sent: 3 })
     expect(server.patrols[0].points).toHaveLength(7)
     const sent = server.calls.filter((c) => c.path.endsWith('/points'))
     expect(sent[0].body).toEqual(body) // exactly what was stored when cut
@@ -79,16 +81,16 @@ describe('patrol storage and outbox', () => {
     const p = ok(await patrols.createPatrol({ userId: OFFICER, now: T0 }))
     for (let i = 0; i < 4; i++) ok(await patrols.appendFix(p.clientId, fix(i)))
     ok(await patrols.cutBatch(p.clientId))
-    expect((await sync.drainPatrolOutbox(OFFICER)).status).toBe('done')
+    expect((await sync.drainNow(OFFICER)).status).toBe('done')
     // the patrol is known; now the answer to the next batch is lost after the server stored it
     for (let i = 4; i < 9; i++) ok(await patrols.appendFix(p.clientId, fix(i)))
     ok(await patrols.cutBatch(p.clientId))
     server.loseAnswers = 1
-    expect((await sync.drainPatrolOutbox(OFFICER)).status).toBe('offline')
+    expect((await sync.drainNow(OFFICER)).status).toBe('offline')
     expect(server.patrols[0].points).toHaveLength(9) // stored, but the phone does not know
     expect(ok(await patrols.patrolPending(p.clientId)).fixes).toBe(5)
 
-    expect((await sync.drainPatrolOutbox(OFFICER)).status).toBe('done')
+    expect((await sync.drainNow(OFFICER)).status).toBe('done')
     const tries = server.calls.filter((c) => c.path.endsWith('/points')).slice(-2)
     expect(tries[1].body).toEqual(tries[0].body)
     expect(server.patrols[0].points).toHaveLength(9)
@@ -99,8 +101,8 @@ describe('patrol storage and outbox', () => {
     const { server, patrols, sync } = await setup()
     const p = ok(await patrols.createPatrol({ userId: OFFICER, now: T0 }))
     server.loseAnswers = 1
-    expect((await sync.drainPatrolOutbox(OFFICER)).status).toBe('offline')
-    expect((await sync.drainPatrolOutbox(OFFICER)).status).toBe('done')
+    expect((await sync.drainNow(OFFICER)).status).toBe('offline')
+    expect((await sync.drainNow(OFFICER)).status).toBe('done')
     expect(server.patrols).toHaveLength(1)
     expect(ok(await patrols.getPatrol(p.clientId))?.serverId).toBe(1)
   })
@@ -111,9 +113,9 @@ describe('patrol storage and outbox', () => {
     ok(await patrols.appendFix(p.clientId, fix(0)))
     ok(await patrols.finishPatrol(p.clientId, T0 + 5000, 'user'))
     server.failWith = { path: /^\/api\/v1\/patrols$/, status: 503, code: 'unavailable', times: 1 }
-    expect((await sync.drainPatrolOutbox(OFFICER)).status).toBe('server')
+    expect((await sync.drainNow(OFFICER)).status).toBe('server')
     expect(server.calls.filter((c) => /\/points|\/end/.test(c.path))).toHaveLength(0)
-    expect((await sync.drainPatrolOutbox(OFFICER)).status).toBe('done')
+    expect((await sync.drainNow(OFFICER)).status).toBe('done')
     const order = server.calls.filter((c) => c.path.startsWith('/api/v1/patrols')).map((c) => c.path.replace(/patrols\/\d+/, 'patrols/N'))
     expect(order).toEqual(['/api/v1/patrols', '/api/v1/patrols', '/api/v1/patrols/N/points', '/api/v1/patrols/N/end'])
     expect(server.patrols[0].ended_at).toBe(new Date(T0 + 5000).toISOString())
@@ -126,7 +128,7 @@ describe('patrol storage and outbox', () => {
     ok(await patrols.finishPatrol(a.clientId, T0 + 5000, 'user'))
     const b = ok(await patrols.createPatrol({ userId: OFFICER, now: T0 + 10_000 }))
     server.failWith = { path: /\/points$/, status: 409, code: 'duplicate', times: 1 }
-    const report = await sync.drainPatrolOutbox(OFFICER)
+    const report = await sync.drainNow(OFFICER)
     expect(report).toMatchObject({ status: 'done', refused: 1 })
     expect(ok(await patrols.patrolPending(a.clientId))).toMatchObject({ items: 2, lastError: 'refused duplicate' })
     expect(server.patrols.map((p) => p.client_id)).toEqual([a.clientId, b.clientId])
@@ -137,7 +139,7 @@ describe('patrol storage and outbox', () => {
     const { app, server, patrols, sync } = await setup()
     server.unknownGrids = [102]
     const p = ok(await patrols.createPatrol({ userId: OFFICER, gridIds: [101, 102], now: T0 }))
-    expect((await sync.drainPatrolOutbox(OFFICER)).status).toBe('done')
+    expect((await sync.drainNow(OFFICER)).status).toBe('done')
     expect(server.patrols[0]).toMatchObject({ client_id: p.clientId, grid_ids: [101] })
     expect(await app.db.outbox.count()).toBe(0)
   })
@@ -146,7 +148,7 @@ describe('patrol storage and outbox', () => {
     const { app, server, patrols, sync } = await setup()
     const p = ok(await patrols.createPatrol({ userId: OFFICER, taskId: 9, gridIds: [101], shiftEndsAt: T0 + 3600_000, now: T0 }))
     server.failWith = { path: /^\/api\/v1\/patrols$/, status: 400, code: 'task_not_yours', times: 1 }
-    expect((await sync.drainPatrolOutbox(OFFICER)).status).toBe('done')
+    expect((await sync.drainNow(OFFICER)).status).toBe('done')
     const starts = server.calls.filter((c) => c.path === '/api/v1/patrols').map((c) => c.body)
     expect(starts).toEqual([
       { client_id: p.clientId, started_at: new Date(T0).toISOString(), task_id: 9, grid_ids: [101] },
@@ -179,12 +181,12 @@ describe('patrol storage and outbox', () => {
     ok(await patrols.createPatrol({ userId: OFFICER, now: T0 }))
     const request = vi.fn((_name: string, _opts: unknown, cb: (lock: null) => unknown) => Promise.resolve(cb(null)))
     vi.stubGlobal('navigator', { ...navigator, locks: { request } })
-    expect((await sync.drainPatrolOutbox(OFFICER)).status).toBe('busy')
+    expect((await sync.drainNow(OFFICER)).status).toBe('busy')
     expect(request).toHaveBeenCalledWith('outbox', { ifAvailable: true }, expect.any(Function))
     expect(server.patrols).toHaveLength(0)
   })
 
-  it('opens a version 1 database as version 2 and keeps its rows', async () => {
+  it('opens a version 1 database at the current version and keeps its rows', async () => {
     const name = uniqueDbName()
     const v1 = new Dexie(name)
     v1.version(1).stores({
@@ -197,7 +199,7 @@ describe('patrol storage and outbox', () => {
     const { GridPatrolDB } = await import('@/data/db')
     const v2 = new GridPatrolDB(name)
     await v2.open()
-    expect(v2.verno).toBe(2)
+    expect(v2.verno).toBe(3)
     expect(await v2.kv.get('currentUserId')).toEqual({ key: 'currentUserId', value: 11 })
     expect(await v2.outbox.count()).toBe(1)
     expect(await v2.patrols.count()).toBe(0)

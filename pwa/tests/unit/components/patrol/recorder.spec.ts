@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
-  BATCH_AGE_MS, BATCH_FIXES, GAP_MS, TrackBuilder, currentGap, formatDuration, formatPercent, haversineM, partFor,
+  BATCH_FIXES, BATCH_INTERVAL_MS, FIRST_BATCH_MS, GAP_MS, OFFLINE_BATCH_AGE_MS, TrackBuilder, currentGap, formatDuration, formatPercent, haversineM, partFor,
   shouldCut, type GapInputs,
 } from '@/components/patrol/recorder'
 
@@ -66,11 +66,25 @@ describe('TrackBuilder', () => {
 })
 
 describe('shouldCut', () => {
-  it('cuts at 30 fixes or when the oldest waiting fix is a minute old, never with nothing waiting', () => {
-    expect(shouldCut(0, null, 0)).toBe(false)
-    expect(shouldCut(BATCH_FIXES - 1, 0, BATCH_AGE_MS - 1)).toBe(false)
-    expect(shouldCut(BATCH_FIXES, 0, 0)).toBe(true)
-    expect(shouldCut(1, 0, BATCH_AGE_MS)).toBe(true)
+  const online = { online: true, everCut: true }
+  it('sends the first batch within seconds of the first fix, then at a steady short interval while online', () => {
+    expect(FIRST_BATCH_MS).toBeLessThanOrEqual(5_000)
+    expect(BATCH_INTERVAL_MS).toBeGreaterThanOrEqual(10_000)
+    expect(BATCH_INTERVAL_MS).toBeLessThanOrEqual(15_000)
+    const first = { online: true, everCut: false, uncut: 1, oldestUncutT: 0 }
+    expect(shouldCut({ ...first, now: FIRST_BATCH_MS - 1 })).toBe(false)
+    expect(shouldCut({ ...first, now: FIRST_BATCH_MS })).toBe(true)
+    expect(shouldCut({ ...online, uncut: 9, oldestUncutT: 0, now: FIRST_BATCH_MS })).toBe(false)
+    expect(shouldCut({ ...online, uncut: 9, oldestUncutT: 0, now: BATCH_INTERVAL_MS })).toBe(true)
+  })
+
+  it('never cuts nothing, and stays bounded: offline only every few minutes or at the largest batch', () => {
+    expect(shouldCut({ ...online, uncut: 0, oldestUncutT: null, now: 1e9 })).toBe(false)
+    const offline = { online: false, everCut: true, oldestUncutT: 0 }
+    expect(shouldCut({ ...offline, uncut: 100, now: BATCH_INTERVAL_MS })).toBe(false)
+    expect(shouldCut({ ...offline, uncut: 100, now: OFFLINE_BATCH_AGE_MS })).toBe(true)
+    expect(shouldCut({ ...offline, uncut: BATCH_FIXES, now: 0 })).toBe(true)
+    expect(BATCH_FIXES).toBeLessThanOrEqual(5_000) // the server takes up to 5,000 fixes a batch
   })
 })
 

@@ -3,32 +3,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { PatrolServer } from '../../data/patrolServer'
 import { loadApp, uniqueDbName } from '../../appHarness'
+import { FakeGeolocation } from './fakeGeolocation'
+import { eventually } from '../../eventually'
 
-type Ok = PositionCallback
-type Err = PositionErrorCallback
-
-class FakeGeolocation {
-  watchers = new Map<number, { ok: Ok; err?: Err | null; opts?: PositionOptions }>()
-  private n = 0
-  watchPosition = (ok: Ok, err?: Err | null, opts?: PositionOptions) => {
-    this.watchers.set(++this.n, { ok, err, opts })
-    return this.n
-  }
-  clearWatch = (id: number) => {
-    this.watchers.delete(id)
-  }
-  getCurrentPosition = () => undefined
-  emit(lon: number, lat: number, t: number, accuracy = 5) {
-    const pos = {
-      timestamp: t,
-      coords: { longitude: lon, latitude: lat, accuracy, speed: null, heading: null, altitude: null, altitudeAccuracy: null },
-    } as unknown as GeolocationPosition
-    for (const w of this.watchers.values()) w.ok(pos)
-  }
-  fail(code: number) {
-    for (const w of this.watchers.values()) w.err?.({ code, message: `error ${code}` } as GeolocationPositionError)
-  }
-}
 
 let geo: FakeGeolocation
 let stores: { resetPatrolStore(): void }[] = []
@@ -63,11 +40,14 @@ const LON = 115.505
 const lat = (i: number) => 38.102 + i * 1e-4 // ~11 m a step
 
 async function settle(store: { patrol: { fixCount: number } }, n: number) {
-  await vi.waitFor(() => expect(store.patrol.fixCount).toBe(n))
+  await eventually(() => expect(store.patrol.fixCount).toBe(n))
 }
 
 describe('usePatrol', () => {
   it('records only while a patrol runs, stores every fix, estimates, then shows the server figure once uploaded', async () => {
+    // The clock stands still: the first batch goes 3 s after the first fix, and on a slow machine that could
+    // happen between two lines of this test, which looks at what waits before the upload button is pressed.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] })
     const server = new PatrolServer()
     const { store, app } = await page(server, uniqueDbName())
     geo.emit(LON, lat(0), Date.now())
@@ -89,7 +69,7 @@ describe('usePatrol', () => {
 
     server.coverage = [{ grid_id: 101, covered_ratio: 0.0421, covered_m2: 4210 }]
     await store.syncNow()
-    await vi.waitFor(() => expect(store.shownCoverage(101)).toEqual({ gridId: 101, ratio: 0.0421, source: 'server' }))
+    await eventually(() => expect(store.shownCoverage(101)).toEqual({ gridId: 101, ratio: 0.0421, source: 'server' }))
     expect(server.patrols[0].points).toHaveLength(5)
     expect(store.patrol.pending).toMatchObject({ fixes: 0, items: 0 })
 
@@ -100,9 +80,9 @@ describe('usePatrol', () => {
     await store.stopPatrol()
     expect(geo.watchers.size).toBe(0)
     expect(store.patrol.recording).toBe(false)
-    await vi.waitFor(() => expect(server.patrols[0].ended_at).not.toBeNull())
+    await eventually(() => expect(server.patrols[0].ended_at).not.toBeNull())
     expect(server.patrols[0].points).toHaveLength(6)
-    await vi.waitFor(() => expect(app.session.pending).toBe(0))
+    await eventually(() => expect(app.session.pending).toBe(0))
   })
 
   it('survives a reload mid-patrol offline: the patrol, its fixes and its queue come back; every fix arrives once', async () => {
@@ -135,7 +115,7 @@ describe('usePatrol', () => {
     server.offline = false
     await store.syncNow()
     await store.stopPatrol()
-    await vi.waitFor(() => expect(server.patrols[0]?.ended_at).not.toBeNull())
+    await eventually(() => expect(server.patrols[0]?.ended_at).not.toBeNull())
     expect(server.patrols).toHaveLength(1)
     expect(server.patrols[0].points.map((p) => p.t)).toEqual(
       [1, 2, 3, 4, 5, 6].map((i) => new Date(t0 + i * 1000).toISOString()),
@@ -182,13 +162,13 @@ describe('usePatrol', () => {
     geo.emit(LON, lat(0), store.patrol.row!.startedAt + 1000)
     await settle(store, 1)
     await app.logout()
-    await vi.waitFor(() => expect(geo.watchers.size).toBe(0))
+    await eventually(() => expect(geo.watchers.size).toBe(0))
     expect(store.patrol.row).toBeNull()
     geo.emit(LON, lat(1), Date.now() + 2000) // nobody listens: nothing is recorded off duty
     await app.login('officer1', 'gridpatrol-demo')
-    await vi.waitFor(() => expect(store.patrol.row?.clientId).toBe(clientId))
+    await eventually(() => expect(store.patrol.row?.clientId).toBe(clientId))
     expect(store.patrol.fixCount).toBe(1)
-    await vi.waitFor(() => expect(geo.watchers.size).toBe(1))
+    await eventually(() => expect(geo.watchers.size).toBe(1))
   })
 
   it('says at once when location is denied', async () => {
@@ -197,7 +177,7 @@ describe('usePatrol', () => {
     await store.startPatrol()
     geo.fail(1)
     expect(store.patrol.gap?.reason).toBe('denied')
-    await vi.waitFor(() => expect(server.patrols).toHaveLength(1)) // the upload started with the patrol is done
+    await eventually(() => expect(server.patrols).toHaveLength(1)) // the upload started with the patrol is done
   })
 
   it('stops recording at the shift end and ends the patrol then, not later', async () => {
@@ -209,11 +189,11 @@ describe('usePatrol', () => {
     geo.emit(LON, lat(0), t0 + 1000)
     await settle(store, 1)
     geo.emit(LON, lat(1), shiftEndsAt + 1000)
-    await vi.waitFor(() => expect(store.patrol.row?.endedAt).toBe(shiftEndsAt))
+    await eventually(() => expect(store.patrol.row?.endedAt).toBe(shiftEndsAt))
     expect(store.patrol.row?.endReason).toBe('shift_end')
     expect(store.patrol.fixCount).toBe(1)
     expect(geo.watchers.size).toBe(0)
-    await vi.waitFor(() => expect(server.patrols[0]?.ended_at).toBe(new Date(shiftEndsAt).toISOString()))
+    await eventually(() => expect(server.patrols[0]?.ended_at).toBe(new Date(shiftEndsAt).toISOString()))
     expect(server.calls.find((c) => c.path === '/api/v1/patrols')?.body).toMatchObject({ task_id: 7 })
   })
 
@@ -232,11 +212,11 @@ describe('usePatrol', () => {
     Object.defineProperty(navigator, 'wakeLock', { value: { request }, configurable: true })
     const { store } = await page(new PatrolServer(), uniqueDbName())
     await store.startPatrol()
-    await vi.waitFor(() => expect(store.patrol.wakeLock).toBe('active'))
+    await eventually(() => expect(store.patrol.wakeLock).toBe('active'))
     released[0]() // the system releases it when the page is hidden
     expect(store.patrol.wakeLock).toBe('released')
     document.dispatchEvent(new Event('visibilitychange'))
-    await vi.waitFor(() => expect(store.patrol.wakeLock).toBe('active'))
+    await eventually(() => expect(store.patrol.wakeLock).toBe('active'))
     expect(request).toHaveBeenCalledTimes(2)
     await store.stopPatrol()
     expect(store.patrol.wakeLock).toBe('off')
