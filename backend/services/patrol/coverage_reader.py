@@ -104,7 +104,7 @@ def _scope_sql(sql: str, params: dict, squad_id: int | None, officer_id: int | N
     return sql
 
 
-def _as_date(value) -> date:
+def _as_date(value: date | str) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 
