@@ -75,8 +75,10 @@ pwa/dist/index.html: pwa/node_modules/.installed $(PWA_SOURCES)
 spatialite: deps
 	@scripts/ensure-spatialite.sh $(PY)
 
+# ruff, then mypy (geo/ at --strict, backend/ checked: pyproject.toml [tool.mypy]); mypy's cache in .mypy_cache
 lint: deps
 	$(PY) -m ruff check backend geo tests migrations scripts bench
+	$(PY) -m mypy geo backend
 
 clean:
 	rm -rf $(VENV) pwa/node_modules pwa/dist

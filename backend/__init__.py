@@ -34,8 +34,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json = OrjsonProvider(app)  # UTF-8 out, as ensure_ascii=False did
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if settings.trusted_proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies,
-                                x_host=settings.trusted_proxies)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's documented hook, typed as a method
+            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies,
+            x_host=settings.trusted_proxies)
 
     from .context import authenticate_request
     from .extensions.http_errors import register_error_handlers

@@ -4,9 +4,15 @@ from __future__ import annotations
 import json
 import sys
 
+from typing import TYPE_CHECKING
+
 import click
 
 from .settings import DEMO_PASSWORD, ConfigError, Settings
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from flask.ctx import AppContext
 
 
 def _settings() -> Settings:
@@ -16,7 +22,7 @@ def _settings() -> Settings:
         raise click.ClickException(str(exc)) from exc
 
 
-def _app_context(settings: Settings):
+def _app_context(settings: Settings) -> AppContext:
     from . import create_app
 
     return create_app(settings).app_context()
@@ -105,7 +111,7 @@ def audit() -> None:
     """Audit log."""
 
 
-def _verify_key(settings: Settings, public_key: str | None):
+def _verify_key(settings: Settings, public_key: str | None) -> Ed25519PublicKey | None:
     """The public key anchors are checked with: --public-key, AUDIT_VERIFY_KEY, or the signing key's own."""
     from pathlib import Path
 
@@ -156,6 +162,7 @@ def audit_anchor() -> None:
     key = anchors.load_or_create_key(settings.audit_signing_key)
     with _app_context(settings):
         path = anchors.write_anchor(get_session(), key, settings.audit_anchor_dir)
+    assert path is not None  # only a daily anchor may find its file already there
     head = json.loads(path.read_text())["head"]
     click.echo(f"anchor written: {path} (head: {'empty log' if head is None else 'row ' + str(head['id'])})")
 

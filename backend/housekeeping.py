@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 from flask import Flask
 
@@ -25,7 +26,7 @@ def run_once(app: Flask) -> int:
         return len(ended)
 
 
-def write_daily_anchor(app: Flask):
+def write_daily_anchor(app: Flask) -> Path | None:
     """The day's audit anchor (services.core.anchors) as soon as the local day has none: the head as the day
     begins, so each anchor closes the day before. Returns the file written, or None."""
     from .extensions.database import get_session

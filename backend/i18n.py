@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import fields, is_dataclass, replace
+from typing import Any
 
 from .errors import DomainError, Text
 
@@ -126,7 +127,7 @@ def error_message(error: DomainError, lang: str = "zh-CN") -> str:
     return error.text.pick(lang) if error.text is not None else message(error.code, lang, **error.params)
 
 
-def localize(value, lang: str):
+def localize(value: Any, lang: str) -> Any:
     """`value` with every Text in it (in dicts, lists, tuples and dataclasses) replaced by its `lang` string."""
     if isinstance(value, Text):
         return value.pick(lang)

@@ -6,6 +6,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from geoalchemy2 import alembic_helpers
+from sqlalchemy.sql.schema import SchemaItem
 
 from .extensions.database import make_engine
 from .settings import REPO_ROOT
@@ -43,7 +44,9 @@ def head_revision() -> str | None:
 _SPATIALITE_TABLES = {"SpatialIndex", "ElementaryGeometries", "sql_statements_log", "data_licenses", "KNN", "KNN2"}
 
 
-def include_object(obj, name, type_, reflected, compare_to) -> bool:
-    if type_ == "table" and reflected and (name in _SPATIALITE_TABLES or name.startswith(("idx_", "virts_"))):
+def include_object(obj: SchemaItem, name: str | None, type_: str, reflected: bool, compare_to: SchemaItem | None
+                   ) -> bool:
+    if type_ == "table" and reflected and name is not None and (
+            name in _SPATIALITE_TABLES or name.startswith(("idx_", "virts_"))):
         return False
     return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)

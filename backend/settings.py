@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -58,7 +60,7 @@ class Settings:
         return self.env == "production"
 
     @classmethod
-    def from_env(cls, environ: dict | None = None, **overrides) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         env = dict(os.environ if environ is None else environ)
         var_dir = Path(env.get("GRIDPATROL_VAR_DIR", REPO_ROOT / "var"))
         production = env.get("GRIDPATROL_ENV", "development") == "production"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import flask_swagger_ui
 from flask import Flask, Response, jsonify, request, send_from_directory
+from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import Accept
 from werkzeug.routing import PathConverter
 
@@ -31,12 +32,12 @@ def register_web(app: Flask) -> None:
     app.url_map.converters["app_path"] = AppPathConverter
 
     @app.get("/api/docs/assets/<path:filename>")
-    def swagger_assets(filename: str):
+    def swagger_assets(filename: str) -> Response:
         return send_from_directory(SWAGGER_DIST, filename, max_age=86400)
 
     @app.get("/")
     @app.get("/<app_path:path>")
-    def pwa(path: str = "index.html"):
+    def pwa(path: str = "index.html") -> ResponseReturnValue:
         index = dist / "index.html"
         if not index.exists():
             return jsonify({

@@ -24,6 +24,9 @@ _CHINA_LAT_MIN, _CHINA_LAT_MAX = 0.8293, 55.8271
 _INVERSE_TOLERANCE_DEG = 1e-8
 _INVERSE_MAX_ITERATIONS = 30
 
+# what a conversion returns: floats for scalars in, arrays otherwise (the overloads below say which)
+_LonLat = tuple[float, float] | tuple[NDArray[np.float64], NDArray[np.float64]]
+
 
 def in_china_lonlat(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
     """True where the GCJ-02 offset applies (inside the conventional China rectangle)."""
@@ -65,7 +68,7 @@ def _offset_deg(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> tuple[NDA
 def wgs84_to_gcj02(lon: float, lat: float) -> tuple[float, float]: ...
 @overload
 def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
-def wgs84_to_gcj02(lon, lat):  # type: ignore[no-untyped-def]
+def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> _LonLat:
     """Shift WGS-84 lon/lat to GCJ-02 for display on AMap/Tencent basemaps.
 
     Parameters
@@ -93,7 +96,7 @@ def wgs84_to_gcj02(lon, lat):  # type: ignore[no-untyped-def]
 def gcj02_to_wgs84(lon: float, lat: float) -> tuple[float, float]: ...
 @overload
 def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
-def gcj02_to_wgs84(lon, lat):  # type: ignore[no-untyped-def]
+def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> _LonLat:
     """Invert :func:`wgs84_to_gcj02` by fixed-point iteration (error well below 1e-7 degrees).
 
     The forward offset has no closed-form inverse; since it varies slowly (tens of metres per km),
@@ -112,9 +115,9 @@ def gcj02_to_wgs84(lon, lat):  # type: ignore[no-untyped-def]
     return _like_input(lon, lat, wgs_lon, wgs_lat)
 
 
-def _like_input(  # type: ignore[no-untyped-def]
-    lon_in: object, lat_in: object, lon_out: NDArray[np.float64], lat_out: NDArray[np.float64]
-):
+def _like_input(
+    lon_in: ArrayLike, lat_in: ArrayLike, lon_out: NDArray[np.float64], lat_out: NDArray[np.float64]
+) -> _LonLat:
     """Return plain floats when the caller passed scalars, arrays otherwise."""
     if np.ndim(lon_in) == 0 and np.ndim(lat_in) == 0:
         return float(lon_out), float(lat_out)

@@ -12,13 +12,15 @@ areas are true areas, and converted to WGS-84 lon/lat in one vectorized step at 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import shapely
 import shapely.affinity
 from numpy.typing import NDArray
 from pyproj import Transformer
-from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry import LineString, MultiPolygon, Polygon
+from shapely.geometry.base import BaseGeometry
 
 from geo.projection import WGS84_LONLAT, local_equal_area_crs
 
@@ -173,14 +175,15 @@ def _blob(rng: np.random.Generator, vertex_count: int, area_m2: float, harmonics
     y = radius * np.sin(theta) / stretch
     xy = np.column_stack([x * np.cos(tilt) - y * np.sin(tilt), x * np.sin(tilt) + y * np.cos(tilt)])
     polygon = Polygon(xy)
-    return shapely.affinity.scale(polygon, *(2 * [np.sqrt(area_m2 / polygon.area)]), origin=(0.0, 0.0))
+    factor = np.sqrt(area_m2 / polygon.area)
+    return shapely.affinity.scale(polygon, factor, factor, origin=(0.0, 0.0))
 
 
 def _zones(rng: np.random.Generator, outline_m: Polygon) -> NDArray[np.object_]:
     """Split the outline into 4 zones along jagged lines (field roads, ditches) meeting at the centre."""
     inner_radius_m = 0.8 * shapely.distance(shapely.Point(0.0, 0.0), outline_m.exterior)
     far_m = 3.0 * np.sqrt(outline_m.area)
-    lines = [outline_m.exterior]
+    lines: list[LineString] = [outline_m.exterior]
     for _, _, direction_deg in _ZONES:
         # Zone borders run between zone directions, i.e. at 45° + k·90°, each turned a little.
         angle = np.radians(direction_deg + 45.0 + rng.uniform(-12.0, 12.0))
@@ -280,8 +283,9 @@ def _merge_slivers(
     return pieces[alive], group[alive]
 
 
-def _clean_union(a: Polygon, b: Polygon) -> Polygon:
-    """Union of two pieces of one tiling; drops float-noise slivers the union may leave behind."""
+def _clean_union(a: Polygon, b: Polygon) -> BaseGeometry:
+    """Union of two pieces of one tiling; drops float-noise slivers the union may leave behind (a MultiPolygon
+    when the pieces do not touch)."""
     merged = shapely.union(a, b)
     if merged.geom_type == "Polygon":
         return merged
@@ -290,12 +294,13 @@ def _clean_union(a: Polygon, b: Polygon) -> Polygon:
     return parts[int(np.argmax(areas))] if areas.max() > 0.999 * merged.area else merged
 
 
-def _villages(rng: np.random.Generator, region_m: Polygon) -> tuple[NDArray[np.object_], NDArray[np.object_]]:
+def _villages(rng: np.random.Generator, region_m: BaseGeometry) -> tuple[NDArray[np.object_], NDArray[np.object_]]:
     """76 village territories tiling the region (town minus built-up centre), and the village seats."""
     minx, miny, maxx, maxy = region_m.bounds
     candidates = rng.uniform((minx, miny), (maxx, maxy), (VILLAGE_COUNT * 4, 2))
     inside = shapely.contains_xy(region_m, candidates[:, 0], candidates[:, 1])
-    seats = shapely.points(candidates[inside][:VILLAGE_COUNT])
+    # cast, here and below: shapely returns an array for array input; its stubs cannot tell that from a scalar
+    seats = cast("NDArray[np.object_]", shapely.points(candidates[inside][:VILLAGE_COUNT]))
     # A few Lloyd steps turn random seeds into evenly sized, compact villages.
     for _ in range(4):
         cells = _voronoi_cells_for(seats, region_m)
@@ -318,7 +323,7 @@ def _villages(rng: np.random.Generator, region_m: Polygon) -> tuple[NDArray[np.o
     return villages[order], seats[order]
 
 
-def _voronoi_cells_for(seats: NDArray[np.object_], region_m: Polygon) -> NDArray[np.object_]:
+def _voronoi_cells_for(seats: NDArray[np.object_], region_m: BaseGeometry) -> NDArray[np.object_]:
     """Voronoi cells of the seats clipped to the region, in the order of the seats."""
     frame = region_m.envelope.buffer(1000.0)
     cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(seats), extend_to=frame))
@@ -331,4 +336,4 @@ def _voronoi_cells_for(seats: NDArray[np.object_], region_m: Polygon) -> NDArray
 def _as_multipolygons(geoms: NDArray[np.object_]) -> NDArray[np.object_]:
     """Every geometry as a MultiPolygon (a Polygon becomes a one-part MultiPolygon)."""
     parts, index = shapely.get_parts(geoms, return_index=True)
-    return shapely.multipolygons(parts, indices=index)
+    return cast("NDArray[np.object_]", shapely.multipolygons(parts, indices=index))

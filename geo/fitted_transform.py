@@ -35,7 +35,7 @@ class FittedTransform:
     def transform(self, lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         lon_a = np.asarray(lon, dtype=np.float64).ravel()
         lat_a = np.asarray(lat, dtype=np.float64).ravel()
-        if self.coef_x is None:
+        if self.coef_x is None or self.coef_y is None:  # both or neither
             return self._proj(lon_a, lat_a)
         u = (lon_a - self.centre[0]) / self.half[0]
         v = (lat_a - self.centre[1]) / self.half[1]
@@ -46,7 +46,9 @@ class FittedTransform:
             x[outside], y[outside] = self._proj(lon_a[outside], lat_a[outside])
         return x, y
 
-    def _proj(self, lon: NDArray[np.float64], lat: NDArray[np.float64]):
+    def _proj(
+        self, lon: NDArray[np.float64], lat: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         x, y = self.transformer.transform(lon, lat)
         return np.asarray(x, dtype=np.float64).ravel(), np.asarray(y, dtype=np.float64).ravel()
 

@@ -130,7 +130,7 @@ class GridCellIndex:
         return self.cell_ids[border], self.weights[border], starts, owner[starts].astype(np.int64)
 
     @cached_property
-    def _cells_sorted(self) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    def _cells_sorted(self) -> tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float32]]:
         # by cell, the largest share first: where grids share a cell, the grid holding most of it owns it
         order = np.lexsort((-self.weights, self.cell_ids))
         return self.cell_ids[order], self._owner()[order], self.weights[order]
@@ -156,7 +156,7 @@ class GridCellIndex:
 
 
 def _sum_per_grid(values: NDArray[np.float64], offsets: NDArray[np.int64]) -> NDArray[np.float64]:
-    sums = np.concatenate([[0.0], np.cumsum(values)])
+    sums: NDArray[np.float64] = np.concatenate([[0.0], np.cumsum(values)])
     return sums[offsets[1:]] - sums[offsets[:-1]]
 
 

@@ -16,6 +16,7 @@ import shapely
 from numpy.typing import NDArray
 from pyproj import Transformer
 from shapely.geometry import Polygon, box
+from shapely.geometry.base import BaseGeometry
 
 from geo.coverage import local_equidistant_crs
 from geo.projection import WGS84_LONLAT
@@ -35,7 +36,7 @@ class StreetGrid:
     blocks: list[Polygon]  # WGS-84 lon/lat
 
     @property
-    def outline(self) -> Polygon:
+    def outline(self) -> BaseGeometry:
         """The whole grid as one polygon (a town or street office boundary holding every block)."""
         return shapely.union_all(self.blocks)
 
@@ -112,5 +113,5 @@ def street_walk(grid: StreetGrid, corners: list[tuple[int, int]], *, start_unix_
         u = u + rng.normal(0.0, noise_m, u.size)
         v = v + rng.normal(0.0, noise_m, v.size)
     lon, lat = _to_lonlat(grid, u, v)
-    t = start_unix_s + np.arange(u.size) * interval_s
+    t = start_unix_s + np.arange(u.size, dtype=np.float64) * interval_s
     return t, lon, lat

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import shapely
@@ -109,7 +110,8 @@ class CleanTrack:
 
     def flagged(self, flag: int) -> NDArray[np.bool_]:
         """Per-fix mask of ``FLAG_MOCK`` or ``FLAG_FUTURE``."""
-        return (self.flags & flag) != 0
+        mask: NDArray[np.bool_] = (self.flags & flag) != 0  # numpy's stubs type `!=` as Any
+        return mask
 
     def parts(self) -> list[NDArray[np.int64]]:
         """Raw indices of kept fixes, one array per unbroken line (a part may hold a single fix)."""
@@ -260,12 +262,14 @@ def _sequential_reasons(
     begin = _first_doubt(t[candidates], lam_a, phi_a, cos_a, seg[candidates], rules)
     if begin is None:
         return out
-    ts = t[candidates].tolist()
-    lam, phi, cos_phi = lam_a.tolist(), phi_a.tolist(), cos_a.tolist()
-    segs = seg[candidates].tolist()
+    ts: list[float] = t[candidates].tolist()
+    lam: list[float] = lam_a.tolist()
+    phi: list[float] = phi_a.tolist()
+    cos_phi: list[float] = cos_a.tolist()
+    segs: list[int] = seg[candidates].tolist()
     max_speed, max_gap_s, r = rules.max_speed_mps, rules.max_gap_s, _EARTH_RADIUS_M
     sqrt, pi, tau = math.sqrt, math.pi, 2.0 * math.pi
-    confirmed = _confirmed_runs(t, lon, lat, seg, candidates, rules).tolist()
+    confirmed: list[bool] = _confirmed_runs(t, lon, lat, seg, candidates, rules).tolist()
     drops: list[tuple[int, str]] = []
     reanchored: list[int] = []
 
@@ -310,7 +314,14 @@ def _sequential_reasons(
     return out
 
 
-def _first_doubt(ts, lam, phi, cos_phi, segs, rules: TrackRules) -> int | None:
+def _first_doubt(
+    ts: NDArray[np.float64],
+    lam: NDArray[np.float64],
+    phi: NDArray[np.float64],
+    cos_phi: NDArray[np.float64],
+    segs: NDArray[np.int64],
+    rules: TrackRules,
+) -> int | None:
     """The first candidate that would be dropped or re-anchored if the one before it were its anchor (the
     loop's own test, vectorized in the same order of operations); None when there is none."""
     dt = np.diff(ts)
@@ -367,4 +378,5 @@ def to_linestrings(clean: CleanTrack, lon: ArrayLike, lat: ArrayLike) -> list[Li
     index = np.concatenate(lines)
     part_id = np.repeat(np.arange(len(lines)), [part.size for part in lines])
     coords = np.column_stack([lon_a[index], lat_a[index]])
-    return list(shapely.linestrings(coords, indices=part_id))
+    # cast: with `indices` shapely returns an array of lines; its stubs cannot tell that from one line
+    return list(cast("NDArray[np.object_]", shapely.linestrings(coords, indices=part_id)))

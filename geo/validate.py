@@ -23,14 +23,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import shapely
 from numpy.typing import NDArray
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError, ProjError
-from shapely.geometry import MultiPolygon
+from shapely.geometry import MultiPolygon, Polygon
 
 from geo.projection import WGS84_LONLAT
 
@@ -187,8 +187,8 @@ def _without_nul(value: Any) -> tuple[Any, bool]:
         items = [(_without_nul(k), _without_nul(v)) for k, v in value.items()]
         return {k: v for (k, _), (v, _) in items}, any(kn or vn for (_, kn), (_, vn) in items)
     if isinstance(value, list):
-        items = [_without_nul(v) for v in value]
-        return [v for v, _ in items], any(n for _, n in items)
+        elements = [_without_nul(v) for v in value]
+        return [v for v, _ in elements], any(n for _, n in elements)
     return value, False
 
 
@@ -254,7 +254,8 @@ def _declared_crs_text(document: dict[str, Any]) -> str | None:
         return member
     if isinstance(member, dict):
         member_type = member.get("type")
-        props = member.get("properties") if isinstance(member.get("properties"), dict) else {}
+        properties = member.get("properties")
+        props = properties if isinstance(properties, dict) else {}
         if member_type == "name" and isinstance(props.get("name"), str):
             return str(props["name"])
         if str(member_type).lower() == "epsg" and props.get("code") is not None:  # GeoJSON 2008 draft form
@@ -333,7 +334,9 @@ def _labels(index: int, name: str | None) -> tuple[str, str]:
 def _feature_geometry(feature: Any, source: _SourceCrs) -> tuple[MultiPolygon, list[tuple[str, str, str]]]:
     """Turn one GeoJSON feature into a valid MultiPolygon, or raise _FeatureRejected."""
     geometry = feature.get("geometry") if isinstance(feature, dict) else None
-    geometry_type = geometry.get("type") if isinstance(geometry, dict) else None
+    if not isinstance(geometry, dict):
+        geometry = {}  # refused just below, as having no geometry type
+    geometry_type = geometry.get("type")
     if geometry_type not in ("Polygon", "MultiPolygon"):
         shown = geometry_type if geometry_type is not None else "无几何 / no geometry"
         raise _FeatureRejected(
@@ -488,6 +491,7 @@ def _repair_topology(multipolygon: MultiPolygon, drawn_area: float) -> MultiPoly
             f"the boundary intersects itself or its rings are inconsistent ({reason}); an automatic repair "
             f"would change its area by {shown}, so the intended shape is unclear. Fix it and import again.",
         )
-    if polygonal.geom_type == "Polygon":
-        polygonal = MultiPolygon([polygonal])
-    return polygonal
+    if isinstance(polygonal, Polygon):
+        return MultiPolygon([polygonal])
+    # cast: the union of polygonal parts that is not a Polygon is a MultiPolygon; the stubs say BaseGeometry
+    return cast(MultiPolygon, polygonal)

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import logging
 from datetime import date
+from typing import Any
 
 from geoalchemy2.shape import from_shape
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -28,7 +30,8 @@ def database_is_empty(session: Session) -> bool:
     return not session.scalar(select(func.count(Area.id))) and not session.scalar(select(func.count(User.id)))
 
 
-def _area(kind: str, name: str, code: str | None, geometry, parent: Area | None = None, **props) -> Area:
+def _area(kind: str, name: str, code: str | None, geometry: BaseGeometry, parent: Area | None = None,
+          **props: Any) -> Area:
     x0, y0, x1, y1 = geometry.bounds
     return Area(kind=kind, name=name, code=code, parent=parent, geom=from_shape(geometry, srid=4326),
                 area_m2=geodesic_area_m2(geometry), min_lon=x0, min_lat=y0, max_lon=x1, max_lat=y1,
@@ -56,7 +59,7 @@ def load_demo(session: Session) -> dict[str, int]:
     names = iter(chinese_names(6 + 4 + 4 * OFFICERS_PER_SQUAD + len(villages) + len(departments)))
     users: list[User] = []
 
-    def person(username: str, roles: list[str], certified: bool = False, **fields) -> User:
+    def person(username: str, roles: list[str], certified: bool = False, **fields: Any) -> User:
         n = len(users) + 1
         user = User(username=username, display_name=next(names), password_hash=password_hash,
                     phone=f"1{3 + n % 6}{n:09d}"[:11], role_rows=[UserRole(role=r) for r in roles], **fields)

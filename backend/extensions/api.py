@@ -4,12 +4,15 @@ in bodies, query strings, forms and paths alike. Refused values are 400s naming 
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
+from typing import Any
 
 import flask_smorest
 import flask_smorest.pagination
 import marshmallow as ma
 import orjson
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
 from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.datastructures import CombinedMultiDict
@@ -33,7 +36,7 @@ _DATE_RANGE = Text(f"日期须在 {EARLIEST_DATE} 到 {LATEST_DATE} 之间",
 
 
 class Api(flask_smorest.Api):
-    ERROR_SCHEMA = None  # set below, once ErrorSchema exists
+    ERROR_SCHEMA: type[ma.Schema] | None = None  # set below, once ErrorSchema exists
 
     def init_app(self, app, *, spec_kwargs=None):
         # Path ids through the same bounds as every other input (they are ids of INTEGER columns).
@@ -54,14 +57,15 @@ class Api(flask_smorest.Api):
             "schema": {"type": "string"}}, lazy=True)
 
 
-PUBLIC = {"security": []}  # blp.doc(**PUBLIC) on the routes reachable without a token (context.PUBLIC_ENDPOINTS)
+PUBLIC: dict[str, list[Any]] = {"security": []}  # blp.doc(**PUBLIC) on the routes reachable without a token (context.PUBLIC_ENDPOINTS)
 
 
-def link(path: str, method: str, description: str, request_body: dict | None = None, **parameters: str) -> dict:
+def link(path: str, method: str, description: str, request_body: dict[str, Any] | None = None,
+         **parameters: str) -> dict[str, Any]:
     """An OpenAPI link to another operation, its parameters taken from this answer (e.g. "$response.body#/id"):
     how a client (and schemathesis' stateful phase) goes from a created thing to what can be done with it."""
     pointer = path.replace("~", "~0").replace("/", "~1")
-    out = {"operationRef": f"#/paths/{pointer}/{method}", "description": description}
+    out: dict[str, Any] = {"operationRef": f"#/paths/{pointer}/{method}", "description": description}
     if parameters:
         out["parameters"] = parameters
     if request_body is not None:
@@ -69,7 +73,7 @@ def link(path: str, method: str, description: str, request_body: dict | None = N
     return out
 
 
-def links(status: int, **named: dict) -> dict:
+def links(status: int, **named: dict[str, Any]) -> dict[str, Any]:
     """blp.doc(**links(201, name=link(...))): the links of one answer (the status an int, as flask-smorest's)."""
     return {"responses": {status: {"links": named}}}
 
@@ -79,7 +83,7 @@ class IdConverter(IntegerConverter):
     cannot name its parameter in an error, and an out-of-range id is a bad request, not a missing page)."""
 
 
-def _check_path_values(_endpoint, values) -> None:
+def _check_path_values(_endpoint: str | None, values: dict[str, Any] | None) -> None:
     bad = {name: [_INT_RANGE] for name, value in (values or {}).items()
            if isinstance(value, int) and not INT_MIN <= value <= INT_MAX}
     if bad:
@@ -122,7 +126,7 @@ class Blueprint(flask_smorest.Blueprint):
 
 # --- bounds on every field -----------------------------------------------------------------------------------
 
-def _no_nul(value) -> None:
+def _no_nul(value: object) -> None:
     if isinstance(value, str) and NUL in value:
         raise ma.ValidationError([_NUL])
 
@@ -137,12 +141,12 @@ class _IntRange(ma.validate.Range):
         return value
 
 
-def _datetime_in_range(value) -> None:
+def _datetime_in_range(value: datetime) -> None:
     if not datetime_in_range(value):
         raise ma.ValidationError([_DATETIME_RANGE])
 
 
-def _date_in_range(value) -> None:
+def _date_in_range(value: date) -> None:
     if not date_in_range(value):
         raise ma.ValidationError([_DATE_RANGE])
 
@@ -155,9 +159,9 @@ def bound_field(field: ma.fields.Field) -> None:
         for inner in field.tuple_fields:
             bound_field(inner)
     elif isinstance(field, ma.fields.Mapping):
-        for inner in (field.key_field, field.value_field):
-            if inner is not None:
-                bound_field(inner)
+        for key_or_value in (field.key_field, field.value_field):
+            if key_or_value is not None:
+                bound_field(key_or_value)
     elif isinstance(field, ma.fields.String):
         field.validators.append(_no_nul)
         if not any(isinstance(v, ma.validate.Regexp) for v in field.validators):  # apispec documents one pattern
@@ -215,7 +219,7 @@ def _pagination_schema(def_page, def_page_size, def_max_page_size):
 flask_smorest.pagination._pagination_parameters_schema_factory = _pagination_schema
 
 
-def page_of(session, stmt, pagination_parameters, *order_by) -> list:
+def page_of(session: Session, stmt: Select[Any], pagination_parameters: Any, *order_by: Any) -> list[Any]:
     """One page of a select's rows, setting the total that flask-smorest puts in the X-Pagination header."""
     pagination_parameters.item_count = session.scalar(select(func.count()).select_from(stmt.subquery()))
     page, size = pagination_parameters.page, pagination_parameters.page_size

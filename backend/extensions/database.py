@@ -6,31 +6,40 @@ import os
 import threading
 import time
 import sqlite3
+from collections.abc import Callable
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 # pyproj must be loaded before the first SpatiaLite connection. mod_spatialite pulls in the system libproj,
 # pyproj its own copy; when the system copy loads first, both run the same exit destructors and the process
 # aborts at exit ("double free" in osgeo::proj::common::UnitOfMeasure::~UnitOfMeasure).
 import pyproj  # noqa: F401  (imported for its load order)
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.orm import Session, scoped_session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, scoped_session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from .plain_sql import watch_deferred_writes
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 SPATIALITE_MODULE = os.environ.get("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
 
 
 log = logging.getLogger(__name__)
 
-def sqlite_dbapi_module():
+def sqlite_dbapi_module() -> ModuleType:
     """The sqlite3 module to use: the standard one if it can load extensions, else pysqlite3."""
     if hasattr(sqlite3.Connection, "enable_load_extension"):
         return sqlite3
     try:
-        import pysqlite3.dbapi2 as pysqlite3  # type: ignore[import-not-found]
+        import pysqlite3.dbapi2 as pysqlite3
     except ImportError as exc:  # pragma: no cover - depends on the platform
         raise RuntimeError(
             "This Python's sqlite3 cannot load SpatiaLite; install pysqlite3-binary (pip) on Linux x86_64"
@@ -51,7 +60,7 @@ def database_kind(engine: Engine) -> str:
     return "postgis" if engine.dialect.name == "postgresql" else "spatialite"
 
 
-def make_engine(url: str, **kwargs) -> Engine:
+def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine for a `sqlite:///file` (SpatiaLite) or `postgresql://` (PostGIS) URL."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -85,11 +94,11 @@ PING_AFTER_IDLE_S = 2.0
 
 def _ping_when_idle(engine: Engine) -> None:
     @event.listens_for(engine.pool, "checkin")
-    def _idle_from(_dbapi_conn, record) -> None:
+    def _idle_from(_dbapi_conn: DBAPIConnection, record: ConnectionPoolEntry) -> None:
         record.info["idle_since"] = time.monotonic()
 
     @event.listens_for(engine.pool, "checkout")
-    def _ping(dbapi_conn, record, _proxy) -> None:
+    def _ping(dbapi_conn: DBAPIConnection, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection) -> None:
         idle_since = record.info.get("idle_since")
         if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_S:
             return  # new, or back in the pool a moment ago
@@ -99,7 +108,7 @@ def _ping_when_idle(engine: Engine) -> None:
             raise DisconnectionError(f"idle connection failed its ping: {error}") from error
 
 
-def _on_sqlite_connect(dbapi_conn, _record) -> None:
+def _on_sqlite_connect(dbapi_conn: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
     dbapi_conn.isolation_level = None  # let the "begin" listener issue BEGIN IMMEDIATE itself
     dbapi_conn.enable_load_extension(True)
     dbapi_conn.load_extension(SPATIALITE_MODULE)
@@ -120,20 +129,19 @@ def _on_sqlite_connect(dbapi_conn, _record) -> None:
 
 
 class Database:
-    """Holds the engine and a session scoped to the Flask app context."""
+    """Holds the engine and a session scoped to the Flask app context (both set by init_app)."""
 
-    def __init__(self) -> None:
-        self.engine: Engine | None = None
-        self.session: scoped_session[Session] | None = None
+    engine: Engine
+    session: scoped_session[Session]
 
-    def init_app(self, app) -> None:
+    def init_app(self, app: Flask) -> None:
         self.engine = make_engine(app.config["DATABASE_URL"])
         factory = sessionmaker(bind=self.engine, expire_on_commit=False)
         self.session = scoped_session(factory, scopefunc=_app_context_id)
         app.extensions["gridpatrol_db"] = self
 
         @app.teardown_appcontext
-        def _remove_session(_exc):
+        def _remove_session(_exc: BaseException | None) -> None:
             self.session.remove()
 
     @property
@@ -185,7 +193,7 @@ def start_wal_checkpoints(engine: Engine, every_s: float = 2.0) -> threading.Thr
 _ON_COMMIT = "gridpatrol.on_commit"
 
 
-def on_commit(session: Session, callback) -> None:
+def on_commit(session: Session, callback: Callable[[], object]) -> None:
     """Run `callback` once the session's outermost transaction commits; never if it rolls back."""
     session.info.setdefault(_ON_COMMIT, []).append(callback)
 
@@ -198,11 +206,11 @@ def _run_on_commit(session: Session) -> None:
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _forget_on_rollback(session: Session, transaction) -> None:
+def _forget_on_rollback(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:  # after a commit the list is already run and gone; after a rollback, dropped
         session.info.pop(_ON_COMMIT, None)
 
 
-def dialect_insert(dialect: str, table):
+def dialect_insert(dialect: str, table: Any) -> postgresql.Insert | sqlite.Insert:
     """An INSERT that takes ON CONFLICT clauses: PostgreSQL's or SQLite's (the same syntax on both)."""
     return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)

@@ -6,6 +6,7 @@ import logging
 
 import psycopg
 from flask import Flask, has_request_context, jsonify, request
+from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
@@ -53,12 +54,12 @@ def error_body(code: str, text: str, details: dict | None = None) -> dict:
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
-    def _domain_error(exc: DomainError):
+    def _domain_error(exc: DomainError) -> ResponseReturnValue:
         lang = request_language()
         return jsonify(error_body(exc.code, error_message(exc, lang), localize(exc.details, lang))), status_of(exc)
 
     @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException):
+    def _http_error(exc: HTTPException) -> ResponseReturnValue:
         status = exc.code or 500
         lang = request_language()
         if status == 422 or (status == 400 and getattr(exc, "data", None)):
@@ -77,7 +78,7 @@ def register_error_handlers(app: Flask) -> None:
         headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
         return jsonify(error_body(code, message(code, lang))), status, headers
 
-    def _integrity_error(exc: Exception):
+    def _integrity_error(exc: Exception) -> ResponseReturnValue:
         log.info("integrity error: %s", getattr(exc, "orig", exc))
         return jsonify(error_body("conflict", message("conflict", request_language()))), 409
 
@@ -85,7 +86,7 @@ def register_error_handlers(app: Flask) -> None:
     for integrity_error in (IntegrityError, psycopg.IntegrityError, sqlite_dbapi_module().IntegrityError):
         app.register_error_handler(integrity_error, _integrity_error)
 
-    def _data_error(exc: Exception):
+    def _data_error(exc: Exception) -> ResponseReturnValue:
         # A value the database refused (out of range, too long, NUL) that the edge's bounds (extensions.api) did
         # not catch: still the client's input, so a 400 and nothing stored; logged as the bug in the bounds it is.
         log.error("the database refused a value the input bounds let through: %s", getattr(exc, "orig", exc))
@@ -95,6 +96,6 @@ def register_error_handlers(app: Flask) -> None:
         app.register_error_handler(data_error, _data_error)
 
     @app.errorhandler(Exception)
-    def _unexpected(exc: Exception):
+    def _unexpected(exc: Exception) -> ResponseReturnValue:
         log.exception("unhandled error")
         return jsonify(error_body("internal_error", message("internal_error", request_language()))), 500

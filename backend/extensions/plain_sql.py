@@ -12,28 +12,40 @@ statement: the rest of the app is plain SQLAlchemy.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from functools import cache, lru_cache
+from typing import Any, cast
 from weakref import WeakKeyDictionary
 
+import psycopg
 from psycopg.rows import namedtuple_row
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Connection, Dialect, Engine, event, text
 from sqlalchemy.orm import Session
 
-_deferred: WeakKeyDictionary = WeakKeyDictionary()  # psycopg connection -> [(sql, params, rows)] not yet sent
+Params = Mapping[str, Any]
+# the driver's parameters: the mapping itself (psycopg) or its values in the statement's order (sqlite3)
+_DriverParams = Mapping[str, Any] | tuple[Any, ...]
+_Deferred = tuple[str, _DriverParams, list[Any] | None]
+_deferred: WeakKeyDictionary[psycopg.Connection[Any], list[_Deferred]] = WeakKeyDictionary()  # not yet sent
 _DEFERRING = "gridpatrol.deferred_writes"
 
 
 @lru_cache(maxsize=4096)
-def _compiled(sql: str, dialect) -> tuple[str, tuple[str, ...] | None]:
+def _compiled(sql: str, dialect: Dialect) -> tuple[str, tuple[str, ...] | None]:
     """The driver's SQL for a `:name` statement, and (positional drivers) the order of its parameters."""
     compiled = text(sql).compile(dialect=dialect)
-    return str(compiled), (tuple(compiled.positiontup) if compiled.positional else None)
+    return str(compiled), (tuple(compiled.positiontup or ()) if compiled.positional else None)
 
 
-def _driver_statement(connection, sql: str, params: dict) -> tuple[str, object]:
+def _pg_driver(connection: Connection) -> psycopg.Connection[Any]:
+    """The psycopg connection under a PostgreSQL one. SQLAlchemy types it Optional (an invalidated connection
+    has none); a connection the session just handed out always has one."""
+    return cast("psycopg.Connection[Any]", connection.connection.driver_connection)
+
+
+def _driver_statement(connection: Connection, sql: str, params: Params) -> tuple[str, _DriverParams]:
     driver_sql, order = _compiled(sql, connection.dialect)
     if order is None:
         return driver_sql, params
@@ -60,7 +72,7 @@ def commit(session: Session) -> None:
     connection = session.connection()
     if connection.dialect.name == "postgresql" and session.info.get(_DEFERRING):
         session.flush()
-        driver = connection.connection.driver_connection
+        driver = _pg_driver(connection)
         if driver in _deferred:
             try:
                 _with_deferred(driver, driver.commit)
@@ -73,10 +85,10 @@ def commit(session: Session) -> None:
 
 def _drop(session: Session) -> None:
     if session.in_transaction() and session.get_bind().dialect.name == "postgresql":
-        _deferred.pop(session.connection().connection.driver_connection, None)
+        _deferred.pop(_pg_driver(session.connection()), None)
 
 
-def defer_plain(session: Session, sql: str, params: dict | None = None, rows: list | None = None) -> None:
+def defer_plain(session: Session, sql: str, params: Params | None = None, rows: list[Any] | None = None) -> None:
     """Run a plain SQL write whose result is not needed now: inside deferred_writes on PostgreSQL, with the
     connection's next round trip; otherwise at once. `rows`, if given, receives the statement's rows (a RETURNING
     clause's) once it has run."""
@@ -89,10 +101,10 @@ def defer_plain(session: Session, sql: str, params: dict | None = None, rows: li
             rows.extend(fetch_plain(session, sql, params))
         return
     driver_sql, driver_params = _driver_statement(connection, sql, params)
-    _deferred.setdefault(connection.connection.driver_connection, []).append((driver_sql, driver_params, rows))
+    _deferred.setdefault(_pg_driver(connection), []).append((driver_sql, driver_params, rows))
 
 
-def fetch_plain(session: Session, sql: str, params: dict | None = None) -> list:
+def fetch_plain(session: Session, sql: str, params: Params | None = None) -> Sequence[Any]:
     """Rows of a plain SQL statement (a query, or a write with RETURNING), as named tuples. On PostgreSQL through a
     binary cursor: bytea in the text protocol travels hex-encoded, twice the size, and decoding it cost more than
     the query."""
@@ -100,36 +112,37 @@ def fetch_plain(session: Session, sql: str, params: dict | None = None) -> list:
     driver_sql, driver_params = _driver_statement(connection, sql, params or {})
     if connection.dialect.name != "postgresql":
         return connection.exec_driver_sql(driver_sql, driver_params).fetchall()
-    driver = connection.connection.driver_connection
+    driver = _pg_driver(connection)
     with driver.cursor(binary=True, row_factory=namedtuple_row) as cursor:
         _with_deferred(driver, lambda: cursor.execute(driver_sql, driver_params))
         return cursor.fetchall()
 
 
-def execute_plain(session: Session, sql: str, params: dict | None = None) -> None:
+def execute_plain(session: Session, sql: str, params: Params | None = None) -> None:
     """Run one plain SQL statement that returns no rows."""
     connection = session.connection()
     driver_sql, driver_params = _driver_statement(connection, sql, params or {})
-    driver = connection.connection.driver_connection
     if connection.dialect.name == "postgresql":
+        driver = _pg_driver(connection)
         with driver.cursor() as cursor:
             _with_deferred(driver, lambda: cursor.execute(driver_sql, driver_params))
         return
-    cursor = driver.cursor()  # sqlite3 cursors are not context managers
+    sqlite_driver: Any = connection.connection.driver_connection
+    cursor = sqlite_driver.cursor()  # sqlite3 cursors are not context managers
     try:
         cursor.execute(driver_sql, driver_params)
     finally:
         cursor.close()
 
 
-def _with_deferred(driver, execute=None) -> None:
+def _with_deferred(driver: psycopg.Connection[Any], execute: Callable[[], object] | None = None) -> None:
     """Send the connection's deferred writes, then `execute` if given, in one pipeline (one round trip)."""
     deferred = _deferred.pop(driver, None)
     if not deferred:
         if execute is not None:
             execute()
         return
-    answering = []
+    answering: list[tuple[psycopg.Cursor[Any], list[Any]]] = []
     with driver.pipeline():
         with driver.cursor() as cursor:
             for sql, params, rows in deferred:
@@ -145,14 +158,14 @@ def _with_deferred(driver, execute=None) -> None:
         own_cursor.close()
 
 
-def _send_deferred_before(conn, *_args) -> None:
+def _send_deferred_before(conn: Connection, *_args: object) -> None:
     """Before SQLAlchemy runs a statement: the deferred writes go first, in their order."""
     if _deferred:
-        _with_deferred(conn.connection.driver_connection)
+        _with_deferred(_pg_driver(conn))
 
 
-def _drop_deferred(conn, *_args) -> None:
-    _deferred.pop(conn.connection.driver_connection, None)
+def _drop_deferred(conn: Connection, *_args: object) -> None:
+    _deferred.pop(_pg_driver(conn), None)
 
 
 def watch_deferred_writes(engine: Engine) -> None:
@@ -163,14 +176,16 @@ def watch_deferred_writes(engine: Engine) -> None:
     event.listen(engine.pool, "reset", lambda dbapi_conn, *_args: _deferred.pop(dbapi_conn, None))
 
 
-def _sqlite_params(dialect, params: tuple) -> tuple:
+def _sqlite_params(dialect: Dialect, params: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(_sqlite_datetime(dialect)(p) if isinstance(p, datetime) else
                  p.isoformat() if isinstance(p, date) else p for p in params)
 
 
 @cache
-def _sqlite_datetime(dialect):
+def _sqlite_datetime(dialect: Dialect) -> Callable[[Any], Any]:
     """SQLAlchemy's own conversion of an aware datetime for SQLite (naive UTC text in its storage format)."""
     from ..models.base import UTCDateTime
 
-    return UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    processor = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert processor is not None  # a TypeDecorator's implementation always has one
+    return processor

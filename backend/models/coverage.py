@@ -3,6 +3,7 @@ region, and per patrol-grid-day visits (who came near which grid, when)."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Date, Float, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -32,6 +33,10 @@ class PatrolTask(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    if TYPE_CHECKING:  # not columns: set for the answer by services.patrol.tasks (declarative refuses plain annotations)
+        progress: dict[str, Any]
+        officer_name: str | None
 
 
 class CoverageLattice(Base):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
@@ -18,6 +19,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, utcnow
+
+if TYPE_CHECKING:
+    from .users import User
 
 AREA_KINDS = ("county", "town", "zone", "grid", "village")
 
@@ -68,6 +72,10 @@ class Squad(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     areas: Mapped[list[Area]] = relationship(secondary=squad_areas, lazy="selectin", order_by=Area.id)
+
+    if TYPE_CHECKING:  # not columns: set for the answer by resources.squads (declarative refuses plain annotations)
+        members: list[User]
+        leaders: list[User]
 
 
 class Department(Base):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import Select, false, or_
+from sqlalchemy.orm import InstrumentedAttribute
 
 from ..errors import NotAllowed
 from ..models import Patrol, PatrolTask, User
@@ -11,7 +12,8 @@ from .core import SEE_ALL_ROLES, sees_everything
 # Positions are personal information: an officer reads their own patrols, a squad leader their squad's,
 # commanders and admins all; supervisors and department liaisons none.
 
-def _personal(stmt: Select, user: User, officer_column, squad_column) -> Select:
+def _personal(stmt: Select, user: User, officer_column: InstrumentedAttribute[int],
+              squad_column: InstrumentedAttribute[int | None]) -> Select:
     """Personal records (positions, plans): the officer's own, the squad's for its leader, all for commanders and
     admins, nothing for anyone else."""
     if sees_everything(user):

@@ -1,8 +1,13 @@
 """HTTP resources, one package per resource (routes.py + schemas.py)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 
-def register_resources(api) -> None:
+if TYPE_CHECKING:
+    from ..extensions.api import Api
+
+
+def register_resources(api: Api) -> None:
     from .areas.routes import blp as areas
     from .audit.routes import blp as audit
     from .auth.routes import blp as auth

@@ -1,16 +1,20 @@
 """Coverage per grid over a period, grids not visited for N days, and the coverage map as PNG tiles."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta, UTC
+from typing import Any
 
 import numpy as np
 from flask import Response, jsonify
+from sqlalchemy import Row
+from sqlalchemy.orm import Session
 
 from ...context import current_user
 from ...errors import NotFound
 from ...extensions.api import Blueprint
 from ...extensions.database import get_session
-from ...models import Area
+from ...models import Area, User
 from ...policies import area_scope, coverage_filters, grids_under
 from ...services.patrol import coverage_map, coverage_reader
 from .schemas import CoverageQuerySchema, CoverageSchema, TileQuerySchema, UnvisitedQuerySchema, UnvisitedSchema
@@ -18,7 +22,7 @@ from .schemas import CoverageQuerySchema, CoverageSchema, TileQuerySchema, Unvis
 blp = Blueprint("coverage", __name__, url_prefix="/api/v1/coverage", description="Patrol coverage (巡查覆盖)")
 
 
-def _grids(session, user, area_id: int | None) -> list:
+def _grids(session: Session, user: User, area_id: int | None) -> Sequence[Row[Any]]:
     """(id, name, code) of the grids the caller may see, under `area` when given; Core rows, not Area objects
     (loading them with their geometry cost more than the whole coverage computation)."""
     stmt = grids_under(session, area_scope(session, user), area_id).order_by(Area.id)

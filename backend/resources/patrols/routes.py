@@ -7,6 +7,7 @@ from flask import Response, current_app
 from werkzeug.datastructures import FileStorage
 from flask.views import MethodView
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ...context import client_addr, current_user
 from ...extensions.api import Blueprint, link, links, page_of
@@ -92,7 +93,7 @@ def import_gpx(form):
     return answer, 201 if created else 200
 
 
-def _officer(session, ref: str) -> User | None:
+def _officer(session: Session, ref: str) -> User | None:
     """The user a username or id names, None for nobody (whether it is an officer is checked after the policy)."""
     # ASCII digits only: '²'.isdigit() is true and int() refuses it; an id past INTEGER names nobody.
     by_id = ref.isascii() and ref.isdigit()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ...context import client_addr, current_user
 from ...errors import NotFound
@@ -16,7 +17,7 @@ from .schemas import SquadCreateSchema, SquadSchema, SquadUpdateSchema
 blp = Blueprint("squads", __name__, url_prefix="/api/v1/squads", description="Squads (中队)")
 
 
-def _with_people(session, squads: list[Squad]) -> list[Squad]:
+def _with_people(session: Session, squads: list[Squad]) -> list[Squad]:
     ids = [s.id for s in squads]
     members = session.scalars(select(User).where(User.squad_id.in_(ids), User.active).order_by(User.id)).all()
     for squad in squads:

@@ -20,6 +20,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -35,7 +36,7 @@ LOCAL_TZ = timezone(timedelta(hours=8))  # anchors are daily by the township's d
 log = logging.getLogger(__name__)
 
 
-def canonical(value) -> bytes:
+def canonical(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
@@ -104,7 +105,8 @@ def head_row(session: Session) -> AuditEntry | None:
     return session.scalar(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1))
 
 
-def signed_head(key: Ed25519PrivateKey, row: AuditEntry | None, now: datetime | None = None, **extra) -> dict:
+def signed_head(key: Ed25519PrivateKey, row: AuditEntry | None, now: datetime | None = None,
+                **extra: Any) -> dict[str, Any]:
     """A signed statement of the chain's head: the last row's id, hash and time (null for an empty log)."""
     now = now or datetime.now(UTC)
     doc = {"format": FORMAT, "day": now.astimezone(LOCAL_TZ).date().isoformat(), "written_at": _utc(now),
@@ -172,7 +174,8 @@ def anchor_of(name: str, raw: bytes | dict, public_key: Ed25519PublicKey | None)
     if not isinstance(doc, dict):
         return Anchor(name, None, False)
     ok = public_key is not None and signature_ok(doc, public_key)
-    head = doc.get("head") if isinstance(doc.get("head"), dict) else {}
+    signed = doc.get("head")
+    head = signed if isinstance(signed, dict) else {}
     head_id = head.get("id") if isinstance(head.get("id"), int) else None
     return Anchor(name, doc, ok, head_id, head.get("row_hash"))
 
@@ -228,7 +231,7 @@ def verify_anchored(session: Session, anchors: list[Anchor], public_key: Ed25519
             good = anchor
             continue
         break
-    anchored_to = good.head_id if good else 0
+    anchored_to = good.head_id if good and good.head_id is not None else 0  # a good anchor names a row
     if report.problem:
         report.first_unvouched_id = session.scalar(select(func.min(AuditEntry.id)).where(
             AuditEntry.id > anchored_to)) or anchored_to + 1
@@ -286,6 +289,7 @@ def verify_export(doc: dict, public_key: Ed25519PublicKey) -> tuple[int | None, 
             return anchor.head_id, f"row {anchor.head_id} is not the row its anchor signed"
     head = (doc["head"] or {}).get("head")
     last = rows[-1] if rows else None
-    if (head is None) != (last is None) or (last and (head["id"], head["row_hash"]) != (last["id"], last["row_hash"])):
+    if (head is None) != (last is None) or (last and head is not None
+                                            and (head["id"], head["row_hash"]) != (last["id"], last["row_hash"])):
         return (last or {}).get("id"), "the rows end elsewhere than the signed head says (truncated or extended)"
     return None, None

@@ -1,7 +1,9 @@
 """Areas: scoped reads as GeoJSON, boundary-file import, and locating a point."""
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from geoalchemy2.shape import from_shape
 from shapely import Point, from_wkb
@@ -10,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from geo.projection import geodesic_area_m2
-from geo.validate import GeoInputError, ParsedCollection, parse_boundary_collection
+from geo.validate import GeoInputError, ParsedCollection, ParsedFeature, parse_boundary_collection
 
 from ...errors import Conflict, InvalidInput, NotFound, Text
 from ...models import Area, User
@@ -27,7 +29,7 @@ NAME_KEYS = ("name", "NAME", "Name", "名称", "name_zh")
 _AREA_COLUMNS = (Area.id, Area.kind, Area.name, Area.code, Area.parent_id, Area.area_m2)
 
 
-def feature(row) -> dict:
+def feature(row: Sequence[Any]) -> dict:
     area_id, kind, name, code, parent_id, area_m2, wkb = row
     return {
         "type": "Feature",
@@ -125,7 +127,8 @@ def _check_parent(session: Session, kind: str, parent_id: int | None) -> Area | 
     return parent
 
 
-def _area_row(f, kind: str, parent: Area | None, name_property: str | None, code_property: str | None) -> Area:
+def _area_row(f: ParsedFeature, kind: str, parent: Area | None, name_property: str | None,
+              code_property: str | None) -> Area:
     props = f.properties or {}
     name = _first(props, (name_property,) if name_property else NAME_KEYS) or f"{kind}-{f.index + 1}"
     code = _first(props, (code_property,)) if code_property else None
@@ -138,7 +141,7 @@ def _area_row(f, kind: str, parent: Area | None, name_property: str | None, code
     )
 
 
-def _first(props: dict, keys) -> object:
+def _first(props: dict, keys: Iterable[str | None]) -> object:
     for key in keys:
         if key and props.get(key) not in (None, ""):
             return props[key]

@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from ...errors import DomainError, InvalidInput, Locked, NotAuthenticated
@@ -85,7 +85,7 @@ def login(session: Session, settings: Settings, username: str, password: str, cl
         return Outcome(error=_locked(locked_until))
     user = session.scalar(select(User).where(func.lower(User.username) == name))
     right = verify_password(user.password_hash if user else None, password)
-    if not right or not user.active:
+    if not right or user is None or not user.active:  # never right without a user (verify_password)
         _attempt(session, name, "inactive" if right else "failed", client_addr, user)
         _maybe_lock(session, settings, name, now)
         return Outcome(error=NotAuthenticated("invalid_credentials"))
@@ -140,10 +140,10 @@ def _maybe_lock(session: Session, settings: Settings, name: str, now: datetime) 
     )
     since = max(window_start, last_reset) if last_reset else window_start
     session.flush()
-    failures = session.scalar(
+    failures = session.execute(
         select(func.count()).where(LoginAttempt.username == name, LoginAttempt.outcome.in_(FAILURES),
                                    LoginAttempt.at > since)
-    )
+    ).scalar_one()
     if failures >= settings.login_max_failures:
         until = now + timedelta(seconds=settings.login_lock_s)
         session.execute(update(LoginLock).where(LoginLock.username == name).values(locked_until=until))
@@ -201,7 +201,7 @@ def logout(session: Session, refresh_token: str, client_addr: str | None) -> Non
     audit.record(session, "auth.logout", "user", row.user_id, actor=user, client_addr=client_addr)
 
 
-def _revoke(session: Session, condition, now: datetime) -> None:
+def _revoke(session: Session, condition: ColumnElement[bool], now: datetime) -> None:
     session.execute(
         update(RefreshToken).where(condition, RefreshToken.revoked_at.is_(None)).values(revoked_at=now)
     )

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -11,6 +12,8 @@ from ...models import Area, Department, RefreshToken, Squad, User, UserRole
 from ...security import check_password_rules, hash_password
 from . import audit
 from .auth import set_password
+
+M = TypeVar("M")
 
 USER_FIELDS = ("display_name", "phone", "squad_id", "village_id", "department_id", "certificate_no",
                "certificate_expires_on", "active")
@@ -142,7 +145,8 @@ def create_department(session: Session, actor: User | None, data: dict, client_a
     return dept
 
 
-def update_department(session: Session, actor: User, dept: Department, data: dict, client_addr: str | None):
+def update_department(session: Session, actor: User, dept: Department, data: dict, client_addr: str | None
+                      ) -> Department:
     before = department_summary(dept)
     for key in ("name", "code"):
         if key in data and data[key] != getattr(dept, key):
@@ -156,12 +160,12 @@ def update_department(session: Session, actor: User, dept: Department, data: dic
     return dept
 
 
-def _unique(session: Session, model, field: str, value) -> None:
+def _unique(session: Session, model: type[Any], field: str, value: object) -> None:
     if session.scalar(select(model.id).where(getattr(model, field) == value)):
         raise Conflict("duplicate", field=field, value=value, details={"fields": {field: "exists"}})
 
 
-def get_or_404(session: Session, model, ident: int):
+def get_or_404(session: Session, model: type[M], ident: int) -> M:
     obj = session.get(model, ident)
     if obj is None:
         raise NotFound()

@@ -26,7 +26,7 @@ class VersionedCache(Generic[V]):
         self._lock = threading.Lock()
 
     def get(self, session: Session, key: Hashable, version: int) -> V | None:
-        full_key = (str(session.get_bind().url), key)
+        full_key = (str(session.get_bind().engine.url), key)
         with self._lock:
             entry = self._entries.get(full_key)
             if entry is None or entry[0] != version:
@@ -36,7 +36,7 @@ class VersionedCache(Generic[V]):
 
     def put_after_commit(self, session: Session, key: Hashable, version: int, value: Callable[[], V]) -> None:
         """Store `value()` once the session's transaction has committed."""
-        full_key = (str(session.get_bind().url), key)
+        full_key = (str(session.get_bind().engine.url), key)
 
         def put() -> None:
             made = value()

@@ -8,6 +8,7 @@ from collections import OrderedDict
 from datetime import date
 
 import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy.orm import Session
 
 from geo.coords import gcj02_to_wgs84
@@ -34,7 +35,7 @@ def render_tile(session: Session, z: int, x: int, y: int, grid_ids: list[int], d
     if gcj02:  # the basemap's pixels are GCJ-02; our cells are WGS-84
         lon, lat = gcj02_to_wgs84(lon, lat)
     lon, lat = np.ravel(lon), np.ravel(lat)
-    pixels = np.zeros(lon.size, dtype=np.uint8)
+    pixels: NDArray[np.uint8] = np.zeros(lon.size, dtype=np.uint8)
     for region_id, grids in region_map(session).regions_of(grid_ids).items():
         raster = region_raster(session, region_id)
         if raster is None or not _tile_touches(raster, z, x, y, gcj02):
@@ -55,8 +56,9 @@ def _tile_touches(raster: RegionRaster, z: int, x: int, y: int, gcj02: bool) -> 
     return not (max(cx) < x0 or min(cx) > x1 or max(cy) < y0 or min(cy) > y1)
 
 
-def _state(session, raster, grid_ids, day_from, day_to, squad_id, officer_id) -> np.ndarray:
-    key = (str(session.get_bind().url), raster.key, tuple(grid_ids), day_from, day_to, squad_id, officer_id,
+def _state(session: Session, raster: RegionRaster, grid_ids: list[int], day_from: date, day_to: date,
+           squad_id: int | None, officer_id: int | None) -> np.ndarray:
+    key = (str(session.get_bind().engine.url), raster.key, tuple(grid_ids), day_from, day_to, squad_id, officer_id,
            coverage_reader.data_version(session))
     with _states_lock:
         if key in _states:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass
 from functools import cached_property
 from datetime import date
@@ -65,7 +66,7 @@ class _BytesLRU:
                 self.items.move_to_end(key)
             return value
 
-    def put(self, key, value, nbytes: int) -> None:
+    def put(self, key: Hashable, value: object, nbytes: int) -> None:
         with self.lock:
             old = self.items.pop(key, None)
             if old is not None:
@@ -103,7 +104,7 @@ def _scope_sql(sql: str, params: dict, squad_id: int | None, officer_id: int | N
     return sql
 
 
-def _as_date(value) -> date:
+def _as_date(value: date | str) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 
@@ -125,7 +126,7 @@ def _period_rows(session: Session, region_id: int, day_from: date, day_to: date,
     sql = _scope_sql("SELECT id, day, updated_at FROM coverage_patrol_days WHERE region_id = :region "
                      "AND day >= :day_from AND day <= :day_to", params, squad_id, officer_id)
     listed = fetch_plain(session, sql, params)
-    db_key = str(session.get_bind().url)
+    db_key = str(session.get_bind().engine.url)
     found: dict[int, _Row] = {}
     stale = []
     for row in listed:
@@ -158,7 +159,7 @@ def _day_max(session: Session, raster: RegionRaster, day: date, rows: list[tuple
     versions. A row only ever grows (batches add to it; a recount replaces it by a new row), so while today's
     batches arrive only the rows that changed are added to the kept maximum."""
     versions = {row_id: str(row.updated_at) for row_id, row in rows}
-    key = (str(session.get_bind().url), raster.key, day, scope)
+    key = (str(session.get_bind().engine.url), raster.key, day, scope)
     kept = _days.get(key)
     if kept is not None:
         kept_versions, kept_values = kept[0]
@@ -191,7 +192,7 @@ def region_coverage(session: Session, raster: RegionRaster, day_from: date, day_
     # read while today's batches arrive reads today's rows only.
     earlier = sorted(d for d in versions if d != latest)
     signature = tuple((d, versions[d]) for d in earlier)
-    key = (str(session.get_bind().url), raster.key, "earlier", latest, scope)
+    key = (str(session.get_bind().engine.url), raster.key, "earlier", latest, scope)
     kept = _days.get(key)
     if kept is not None and kept[0][0] == signature:
         cells, visits = kept[0][1], kept[0][2]
@@ -275,7 +276,7 @@ def _last_per_grid(visits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return grid_sorted[starts], np.maximum.reduceat(visits[order, 5], starts).astype(np.float64)
 
 
-def _aligned(wanted: np.ndarray, found: np.ndarray, values: np.ndarray, fill) -> np.ndarray:
+def _aligned(wanted: np.ndarray, found: np.ndarray, values: np.ndarray, fill: float) -> np.ndarray:
     """values[k] belongs to grid found[k] (sorted ids): one value per wanted grid, `fill` where none (a thousand
     dict lookups cost more than the sums)."""
     out = np.full(wanted.size, fill, dtype=np.result_type(values.dtype, np.asarray(fill).dtype))

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from time import monotonic
 
 import numpy as np
+from numpy.typing import ArrayLike
 import shapely
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -55,7 +57,7 @@ class RegionMap:
                 near.append(int(self.region_ids[k]))
         return near
 
-    def regions_of(self, grid_ids) -> dict[int, list[int]]:
+    def regions_of(self, grid_ids: ArrayLike) -> dict[int, list[int]]:
         """The given grids grouped by region (unknown ids left out)."""
         wanted = np.asarray(grid_ids, dtype=np.int64)
         if wanted.size == 0 or self.grid_array.size == 0:
@@ -84,7 +86,7 @@ class RegionRaster:
     grids_m: np.ndarray  # polygons in the raster's metres, by position
     tree: shapely.STRtree  # over grids_m
 
-    def positions_of(self, grid_ids) -> np.ndarray:
+    def positions_of(self, grid_ids: Iterable[int]) -> np.ndarray:
         return np.array([self.position[g] for g in grid_ids if g in self.position], dtype=np.int64)
 
 
@@ -100,7 +102,7 @@ def forget_rasters() -> None:
 
 
 def _db_key(session: Session) -> str:
-    return str(session.get_bind().url)
+    return str(session.get_bind().engine.url)
 
 
 def region_map(session: Session) -> RegionMap:
@@ -207,8 +209,8 @@ def _lattice(session: Session, region_id: int, grid_ids: np.ndarray) -> Coverage
         with session.begin_nested():
             session.add(lattice)
     except IntegrityError:  # another worker fixed it first
-        lattice = session.scalar(select(CoverageLattice).where(CoverageLattice.region_id == region_id)
-                                 .execution_options(populate_existing=True))
+        lattice = session.scalars(select(CoverageLattice).where(CoverageLattice.region_id == region_id)
+                                  .execution_options(populate_existing=True)).one()
     return lattice
 
 

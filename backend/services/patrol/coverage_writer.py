@@ -5,6 +5,7 @@ different officers never wait on each other."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import cast
 
 import lz4.block
 import numpy as np
@@ -87,9 +88,10 @@ def track_lines(x_m: np.ndarray, y_m: np.ndarray, breaks: np.ndarray) -> np.ndar
     """Each kept segment as a two-point line and each fix alone in its part as a point (shapely geometries)."""
     seg = np.flatnonzero(~breaks[1:])
     alone = np.flatnonzero(breaks & np.append(breaks[1:], True))
-    lines = shapely.linestrings(np.stack([np.column_stack([x_m[seg], y_m[seg]]),
-                                          np.column_stack([x_m[seg + 1], y_m[seg + 1]])], axis=1)) if seg.size \
-        else np.zeros(0, dtype=object)
+    # casts, here and below: for an array of coordinates shapely returns an array, its stubs a line or an array
+    lines = cast(np.ndarray, shapely.linestrings(np.stack([np.column_stack([x_m[seg], y_m[seg]]),
+                                                           np.column_stack([x_m[seg + 1], y_m[seg + 1]])], axis=1))
+                 ) if seg.size else np.zeros(0, dtype=object)
     return np.concatenate([lines, shapely.points(x_m[alone], y_m[alone])]) if alone.size else lines
 
 
@@ -111,11 +113,13 @@ def visit_times(raster: RegionRaster, touched: np.ndarray, t_unix_s: np.ndarray,
     return first, last
 
 
-def _closest_passes(raster, touched, missing, first, last, t_unix_s, x_m, y_m, breaks) -> None:
+def _closest_passes(raster: RegionRaster, touched: np.ndarray, missing: np.ndarray, first: np.ndarray,
+                    last: np.ndarray, t_unix_s: np.ndarray, x_m: np.ndarray, y_m: np.ndarray, breaks: np.ndarray
+                    ) -> None:
     """For grids no kept fix came within R of: when the segment passing within R of it was closest to it."""
     seg = np.flatnonzero(~breaks[1:])
-    lines = shapely.linestrings(np.stack([np.column_stack([x_m[seg], y_m[seg]]),
-                                          np.column_stack([x_m[seg + 1], y_m[seg + 1]])], axis=1))
+    lines = cast(np.ndarray, shapely.linestrings(np.stack([np.column_stack([x_m[seg], y_m[seg]]),
+                                                           np.column_stack([x_m[seg + 1], y_m[seg + 1]])], axis=1)))
     grids = raster.grids_m[touched[missing]]
     grid_of, line_of = shapely.STRtree(lines).query(grids, predicate="dwithin", distance=raster.radius_m)
     nearest = shapely.get_point(shapely.shortest_line(lines[line_of], grids[grid_of]), 0)

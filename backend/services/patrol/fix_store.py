@@ -7,12 +7,13 @@ rewritten, when re-cleaning the tail of a track changes it.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import lz4.block
 import numpy as np
-from sqlalchemy import bindparam, update
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm import Session
 
 from geo.tracks import DROP_REASONS
@@ -27,6 +28,7 @@ FIX_RECORD = np.dtype([("t", "<f8"), ("lon", "<f8"), ("lat", "<f8"), ("accuracy_
 REASONS = (None, *DROP_REASONS)  # a decision byte is an index into this: 0 is kept
 _CODE = {reason: code for code, reason in enumerate(REASONS)} | {"": 0}
 ID_SHIFT = 32
+Reasons = Sequence[str | None] | np.ndarray  # drop reasons: None or '' for kept, or the cleaner's string array
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ class StoredFixes:
         return [REASONS[c] for c in self.codes.tolist()]
 
 
-def reason_codes(reasons) -> np.ndarray:
+def reason_codes(reasons: Reasons) -> np.ndarray:
     """Decision bytes of drop reasons given as a list (None or '' for kept) or as a string array."""
     if isinstance(reasons, np.ndarray) and reasons.dtype.kind == "U":  # the cleaner's own: compare column-wise
         codes = np.zeros(reasons.size, dtype=np.uint8)
@@ -63,7 +65,7 @@ def reason_codes(reasons) -> np.ndarray:
 
 
 def add_chunk(session: Session, patrol_id: int, batch_pk: int, fixes: FixColumns, segment: np.ndarray | None = None,
-              reasons: list | None = None) -> Callable[[], int]:
+              reasons: Reasons | None = None) -> Callable[[], int]:
     """Store fixes in the given order, all kept unless their drop `reasons` are given (None or '' for kept).
     Returns how to get the chunk's id (its fixes' ids are `id << ID_SHIFT | position`): the insert goes with the
     connection's next round trip (defer_plain), so the id is known from then on, and surely after commit."""
@@ -122,7 +124,7 @@ def set_decisions(session: Session, ids: np.ndarray, codes: np.ndarray) -> None:
         mine = chunk_ids == chunk_id
         decisions[positions[mine]] = codes[mine]
         changes.append({"chunk_id": chunk_id, "reasons": decisions.tobytes()})
-    table = TrackChunk.__table__
+    table = cast(Table, TrackChunk.__table__)  # a mapped class's table; SQLAlchemy types __table__ FromClause
     session.execute(update(table).where(table.c.id == bindparam("chunk_id")).values(reasons=bindparam("reasons")),
                     changes)
 

@@ -57,11 +57,11 @@ class FixColumns:
         return digest.hexdigest()
 
 
-def _msg(zh: str, en: str) -> list[str]:
+def _msg(zh: str, en: str) -> list[Text]:
     return [Text(zh, en)]
 
 
-def _time(value) -> float | list[str]:
+def _time(value: object) -> float | list[Text]:
     if not isinstance(value, str):
         return _msg("须为带时区的 ISO 8601 时间", "Must be an ISO 8601 time with a time zone.")
     try:
@@ -77,7 +77,7 @@ def _time(value) -> float | list[str]:
     return t
 
 
-def _number(value, low: float, high: float) -> float | list[str]:
+def _number(value: object, low: float, high: float) -> float | list[Text]:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return _msg("须为数字", "Not a valid number.")
     number = float(value)
@@ -86,7 +86,7 @@ def _number(value, low: float, high: float) -> float | list[str]:
     return number
 
 
-def parse_fixes(points) -> FixColumns:
+def parse_fixes(points: object) -> FixColumns:
     """Validate a list of fix objects; a 400 naming every bad field of every bad fix, or the columns."""
     if not isinstance(points, list):
         raise InvalidInput("validation_error", details={"fields": {"points": _msg("须为列表", "Not a valid list.")}})
@@ -144,7 +144,7 @@ def _parse_reporting(points: list) -> FixColumns:
         if not isinstance(point, dict):
             errors[str(i)] = {"_schema": _msg("须为对象", "Invalid input type.")}
             continue
-        bad: dict[str, list[str]] = {}
+        bad: dict[str, list[Text]] = {}
         for key in point.keys() - FIELDS:
             bad[key] = _msg("未知字段", "Unknown field.")
         t = _time(point["t"]) if "t" in point else _msg("必填", "Missing data for required field.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 from sqlalchemy import select
@@ -27,12 +28,12 @@ from .running import OFF_DUTY_TOLERANCE, PatrolRunning, end_stale_patrols, runni
 from .tail import append_fixes
 from .track import GPX_PREFIX, kept_track
 
-def canonical(value) -> str:
+def canonical(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
 
 
 def start_patrol(session: Session, officer: User, scope: AreaScope, data: dict, client_addr: str | None,
-                 idle_s: float):
+                 idle_s: float) -> tuple[Patrol, bool]:
     """Returns (patrol, created). A retry with the same client id returns the patrol it created, also when the
     retries race each other; a new client id while another patrol of the officer runs is PatrolRunning."""
     existing = _by_client_id(session, officer, data["client_id"])
@@ -111,8 +112,8 @@ def add_points(session: Session, user: User, patrol: Patrol, batch_id: str, poin
                                    "DO NOTHING RETURNING id",
                           {"patrol": patrol.id, "batch": batch_id, "hash": body_hash, "at": datetime.now(UTC)})
     if not claimed:
-        existing = session.scalar(select(PatrolBatch).where(PatrolBatch.patrol_id == patrol.id,
-                                                            PatrolBatch.batch_id == batch_id))
+        existing = session.scalars(select(PatrolBatch).where(PatrolBatch.patrol_id == patrol.id,
+                                                             PatrolBatch.batch_id == batch_id)).one()
         if existing.body_hash != body_hash:
             raise Conflict("duplicate", field="batch_id", value=batch_id)
         return json.loads(existing.answer)

@@ -33,7 +33,7 @@ def last_positions(session: Session, user: User, squad_id: int | None) -> list[d
     return sorted(items, key=lambda i: i["t"], reverse=True)
 
 
-def _last_kept_fix(session: Session, patrol: Patrol):
+def _last_kept_fix(session: Session, patrol: Patrol) -> np.void | None:
     """The latest kept fix (a FIX_RECORD), or None. The chunks from the tail's anchor on hold it when the patrol
     has one (the anchor is a kept fix); otherwise the whole track is read."""
     fix = _latest_kept(fix_store.load(session, patrol.id, t_last_from=patrol.tail_from_t))
@@ -42,7 +42,7 @@ def _last_kept_fix(session: Session, patrol: Patrol):
     return fix
 
 
-def _latest_kept(stored: fix_store.StoredFixes):
+def _latest_kept(stored: fix_store.StoredFixes) -> np.void | None:
     kept = stored.records[stored.kept & ~np.isnan(stored.records["t"])]
     return kept[np.argmax(kept["t"])] if kept.size else None
 

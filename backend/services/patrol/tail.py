@@ -9,7 +9,10 @@ from datetime import datetime
 from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sqlalchemy.orm import Session
+
+from geo.tracks import CleanTrack
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ...extensions.plain_sql import defer_plain
@@ -33,8 +36,8 @@ def append_fixes(session: Session, patrol: Patrol, batch_pk: int, fixes: FixColu
     drop reasons counted over these fixes."""
     tail = None if patrol.client_id.startswith(GPX_PREFIX) else _load_tail(session, patrol)
     in_order = tail is not None and (tail.ids.size == 0 or fixes.t_unix_s[0] > np.nanmax(tail.t))
-    before = clean_fixes(tail) if in_order else None
-    if not in_order or not np.array_equal(before.kept, tail.kept):
+    before = clean_fixes(tail) if tail is not None and in_order else None
+    if tail is None or before is None or not np.array_equal(before.kept, tail.kept):  # before is None: not in order
         # Out of order, or stored decisions no longer hold (the clock moved past a "future" fix): start over.
         fix_store.add_chunk(session, patrol.id, batch_pk, fixes)
         return recompute_track(session, patrol, batch_pk=batch_pk, recount_coverage=True)
@@ -58,7 +61,7 @@ def append_fixes(session: Session, patrol: Patrol, batch_pk: int, fixes: FixColu
 
 
 def _head(fixes: Fixes, n: int) -> Fixes:
-    return Fixes(*(f[:n] for f in fixes))
+    return Fixes._make(f[:n] for f in fixes)
 
 
 class _Decisions(NamedTuple):
@@ -66,7 +69,7 @@ class _Decisions(NamedTuple):
     drop_reason: np.ndarray
 
 
-def _head_clean(clean, n: int) -> _Decisions:
+def _head_clean(clean: CleanTrack, n: int) -> _Decisions:
     return _Decisions(clean.kept[:n], clean.drop_reason[:n])
 
 
@@ -108,11 +111,12 @@ def _read_tail(session: Session, patrol: Patrol) -> Fixes | None:
 _tails: VersionedCache[Fixes] = VersionedCache(max_entries=1024)
 
 
-def _tail_key(patrol: Patrol) -> tuple:
+def _tail_key(patrol: Patrol) -> tuple[int, datetime]:
     return patrol.id, patrol.created_at  # with its creation time: a database restored under the same URL differs
 
 
-def _remember_tail(session: Session, patrol: Patrol, window: Fixes, after, chunk_id: Callable[[], int]) -> None:
+def _remember_tail(session: Session, patrol: Patrol, window: Fixes, after: CleanTrack, chunk_id: Callable[[], int]
+                   ) -> None:
     """Keep what _load_tail would read once this transaction commits: the window's fixes from the new anchor
     on, with their decisions (the window is in time order and holds every stored fix from the old anchor on;
     its new fixes, stored as chunk `chunk_id()`, get their ids then)."""
@@ -131,7 +135,7 @@ def _remember_tail(session: Session, patrol: Patrol, window: Fixes, after, chunk
     _tails.put_after_commit(session, _tail_key(patrol), patrol.version, tail)
 
 
-def _concat(tail: Fixes, fixes: FixColumns, new_ids, batch_pk: int) -> Fixes:
+def _concat(tail: Fixes, fixes: FixColumns, new_ids: ArrayLike, batch_pk: int) -> Fixes:
     n = len(fixes)
     return Fixes(np.concatenate([tail.ids, np.asarray(new_ids, dtype=np.int64)]),
                  np.concatenate([tail.t, fixes.t_unix_s]), np.concatenate([tail.lon, fixes.lon]),
@@ -141,7 +145,7 @@ def _concat(tail: Fixes, fixes: FixColumns, new_ids, batch_pk: int) -> Fixes:
                  np.concatenate([tail.segment, np.zeros(n, np.int64)]))
 
 
-def _apply_summary_delta(patrol: Patrol, window: Fixes, before, after, tail_size: int) -> None:
+def _apply_summary_delta(patrol: Patrol, window: Fixes, before: CleanTrack, after: CleanTrack, tail_size: int) -> None:
     """Summary = summary - what the tail contributed before + what tail and batch contribute now."""
     patrol.raw_count += len(window.ids) - tail_size
     patrol.point_count += after.kept_count - before.kept_count
