@@ -20,7 +20,7 @@ test: deps spatialite pwa
 # SpatiaLite, the embedded default: even when TEST_DATABASE_URL is in the environment (CI exports it for the
 # PostGIS run below), this run must not pick it up.
 test-python:
-	env -u TEST_DATABASE_URL $(PY) -m pytest
+	env -u TEST_DATABASE_URL $(PY) -m pytest -n auto
 
 PG_REACHABLE = $(PY) -c "import psycopg, sys; from sqlalchemy.engine import make_url; u = make_url('$(TEST_DATABASE_URL)'); \
 	  psycopg.connect(host=u.host or 'localhost', port=u.port or 5432, user=u.username, password=u.password, \
@@ -29,7 +29,7 @@ PG_REACHABLE = $(PY) -c "import psycopg, sys; from sqlalchemy.engine import make
 # PostGIS is production: the same backend tests again, when a PostgreSQL server is reachable.
 test-postgis:
 	@if $(PG_REACHABLE); then \
-	  TEST_DATABASE_URL='$(TEST_DATABASE_URL)' $(PY) -m pytest tests --ignore=tests/geo; \
+	  TEST_DATABASE_URL='$(TEST_DATABASE_URL)' $(PY) -m pytest -n auto tests --ignore=tests/geo; \
 	else echo "PostgreSQL is not reachable at $(TEST_DATABASE_URL): the PostGIS run was NOT done"; fi
 
 # Schemathesis over the whole API (every phase, several roles) against a real gunicorn: 0 server errors and every
