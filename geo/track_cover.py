@@ -1,7 +1,7 @@
 """The cells a track covers: the share of each raster cell lying within R metres of the track's kept lines, as a
 small window of the raster around the track (0..255 per cell).
 
-Samples every half cell along the lines stamp precomputed disks whose cells carry their share of the band, from
+Samples every 0.7 cell along the lines stamp precomputed disks whose cells carry their share of the band, from
 their distance to the sample, as anti-aliased drawing does; a cell keeps the highest share any sample gives it.
 Counting a cell whole or not at all by its centre moves the band's edge by up to half a cell with the lattice: on
 a 45 m grid beside a street walked along its edge, that alone was several percentage points.
@@ -27,10 +27,12 @@ FULL = 255  # a cell wholly within R
 # tables are stamped in one step whatever their number, so the finer lattice costs only memory (1,024 tables).
 _PHASES = 32
 # A cell on the band's edge takes its share from its nearest sample among the several within reach, each snapped by
-# up to half a phase: the nearest of them tends to be a little too near. Samples half a cell apart, on the other hand,
-# lie up to 0.1 m further from a cell than the line between them. Measured on street blocks walked along their
-# streets (tests/geo/test_street_coverage.py), the two cancel at this radius correction.
+# up to half a phase: the nearest of them tends to be a little too near. Samples apart, on the other hand, lie up to
+# s²/8R further from a cell than the line between them (0.2 m at 7 m). Measured on street blocks walked along their
+# streets (tests/geo/test_street_coverage.py) and the demo town's drives (bench), no correction serves best.
 _SNAP_BIAS_M = 0.0
+# Samples along a segment are at most this many cells apart.
+_SAMPLE_STEP_CELLS = 0.7
 # Bounds the (samples x disk cells) index block built at once: ~2^21 int64 = 16 MB.
 _STAMP_BLOCK = 1 << 21
 # A kept segment is never this long in a township; past it the input is not a cleaned track.
@@ -118,7 +120,8 @@ def track_coverage(spec: RasterSpec, x_m: NDArray[np.float64], y_m: NDArray[np.f
 
     Notes
     -----
-    Each segment is sampled every half cell (the union of disks reaches within 0.1 m of R between samples) and each
+    Each segment is sampled every 0.7 cell (the union of disks reaches within 0.2 m of R between samples; walking
+    fixes are closer than that anyway, and half-cell sampling cost a third more time for 0.02 pp) and each
     sample stamps the cells within R + half a cell of it with their share, ``clip(0.5 + (R - d) / cell, 0, 1)`` for
     a cell whose centre lies ``d`` from the sample across the direction to it (square_share); a cell keeps its
     highest share. Where the bands of two lines meet inside a cell from opposite sides (two streets about 2R apart),
@@ -145,7 +148,7 @@ def track_coverage(spec: RasterSpec, x_m: NDArray[np.float64], y_m: NDArray[np.f
         raise ValueError("breaks_before differs in length from the fixes")
     breaks[0] = True
     cs = spec.cell_size_m
-    sx_m, sy_m = _densify_m(x_m, y_m, breaks, cs / 2.0)
+    sx_m, sy_m = _densify_m(x_m, y_m, breaks, cs * _SAMPLE_STEP_CELLS)
     u, v = (sx_m - spec.origin_x_m) / cs, (sy_m - spec.origin_y_m) / cs
     margin = stamp_margin_cells(cs, radius_m)
     keep = (u >= margin) & (u < spec.width - margin) & (v >= margin) & (v < spec.height - margin)  # also drops NaN
