@@ -72,6 +72,11 @@ def build(database_url: str, towns: int, tmp: str):
                                  max_lon=gx1, max_lat=gy1))
         session.commit()
         town_id = town.id
+        if session.get_bind().dialect.name == "postgresql":
+            # The county just loaded: analyse it now, as autovacuum would within a minute of any import, rather
+            # than in the middle of the timed batches (http_batch.py does the same).
+            session.connection().exec_driver_sql("ANALYZE")
+            session.commit()
     return app, town_id
 
 
