@@ -43,14 +43,23 @@ def main() -> int:
         subprocess.run([str(VENV_BIN / "gridpatrol"), "bootstrap"], env=env, check=True, cwd=REPO)
         port = free_port()
         url = f"http://127.0.0.1:{port}"
+        access_log = f"{tmp}/access.log"
         server = subprocess.Popen(
-            [str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "backend.wsgi:app"],
+            # Keep-alive longer than Node's fetch keeps an idle socket (4 s): with gunicorn's 2 s, a test's next
+            # request could go out on a socket the server was closing that instant ("other side closed").
+            [str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "--keep-alive", "10",
+             # the server's request log goes to a file, shown only when a test failed
+             "--access-logfile", access_log, "backend.wsgi:app"],
             env=env, cwd=REPO,
         )
         try:
             wait_healthy(url, server)
-            return subprocess.run(["npm", "run", "test:e2e"], cwd=REPO / "pwa",
+            code = subprocess.run(["npm", "run", "test:e2e"], cwd=REPO / "pwa",
                                   env={**env, "GRIDPATROL_URL": url}).returncode
+            if code != 0:
+                lines = Path(access_log).read_text(errors="replace").splitlines()
+                print("\n".join(["last requests the server saw:", *lines[-80:]]), file=sys.stderr)
+            return code
         finally:
             server.terminate()
             server.wait(timeout=30)

@@ -708,8 +708,8 @@ export const en: DeepPartial<Messages> = {
     },
     wakeLock: {
       active: 'Screen kept on',
-      unsupported: 'This browser cannot keep the screen on: lengthen the auto-lock time; nothing is recorded while the screen is off',
-      failed: 'The screen cannot be kept on (battery saver?): turn it off or lengthen auto-lock; nothing is recorded while the screen is off',
+      unsupported: "This browser can't keep the screen on: lengthen auto-lock. No track while the screen is off",
+      failed: "Can't keep the screen on (battery saver?): turn it off or lengthen auto-lock. No track while the screen is off",
       released: 'The system turned keep-screen-on off; it is asked again when you come back to this page',
     },
     ended: 'Patrol ended',

@@ -180,10 +180,13 @@ if (!BASE_URL) {
       await assertTouchTargets(page, 'home with a task')
       await shot(page, 'home-task')
 
-      // the patrol screen before starting
+      // the patrol screen before starting: its big button starts today's task too, a free patrol is the second
       await page.goto('/patrol')
-      await page.waitForSelector('[data-testid="patrol-page"][data-state="idle"] [data-testid="patrol-start"]:not([disabled])')
-      await assertOnScreen(page, ['[data-testid="patrol-start"]', ...PRIMARY_TABS], 'patrol idle')
+      const patrolStart = '[data-testid="patrol-page"][data-state="idle"] [data-testid="patrol-start"][data-task-id]:not([disabled])'
+      await page.waitForSelector(patrolStart)
+      assert.match(await page.textContent(patrolStart), /按此任务巡查/)
+      assert.equal(Number(await page.getAttribute(patrolStart, 'data-task-id')), shown, 'the same task as the home’s')
+      await assertOnScreen(page, [patrolStart, '[data-testid="patrol-start-free"]', ...PRIMARY_TABS], 'patrol idle')
       await assertTouchTargets(page, 'patrol idle')
       await shot(page, 'patrol-idle')
 

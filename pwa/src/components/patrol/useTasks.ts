@@ -28,6 +28,15 @@ export function todayLocal(now = new Date()): string {
 
 const key = (userId: number) => `tasks:${userId}`
 
+export function shiftOver(task: Task, now = Date.now()): boolean {
+  return Date.parse(task.ends_at) <= now
+}
+
+/** Today's next task whose shift is not over: what the big start button starts, on the home and the patrol screen. */
+export function nextTask(now = Date.now()): Task | null {
+  return [...tasks.items].filter((x) => !shiftOver(x, now)).sort((a, b) => Date.parse(a.starts_at) - Date.parse(b.starts_at))[0] ?? null
+}
+
 export async function loadTasks(): Promise<void> {
   const userId = session.userId
   if (userId === null) return

@@ -41,4 +41,13 @@ describe('useTasks', () => {
     await loadTasks()
     expect(tasks).toMatchObject({ available: false, items: [] })
   })
+
+  it('the next task is the earliest whose shift is not over, whatever order the server sent', async () => {
+    const { nextTask, tasks } = await import('@/components/patrol/useTasks')
+    const afternoon = { ...task, id: 7, shift_start: '14:00', shift_end: '18:00', starts_at: '2025-05-06T06:00:00+00:00', ends_at: '2025-05-06T10:00:00+00:00' }
+    tasks.items = [afternoon, task]
+    expect(nextTask(Date.parse('2025-05-06T01:00:00Z'))?.id).toBe(5) // morning shift running
+    expect(nextTask(Date.parse('2025-05-06T04:00:00Z'))?.id).toBe(7) // morning over at 12:00 local
+    expect(nextTask(Date.parse('2025-05-06T10:00:00Z'))).toBeNull() // both over: a free patrol
+  })
 })
