@@ -151,6 +151,13 @@ export async function relogin(password: string): Promise<void> {
 
 let syncPromise: Promise<boolean> | null = null
 
+/** The same features, whatever their order (the device keeps them by id, the server sends them by kind). */
+export function sameFeatures(a: AreaFeature[], b: AreaFeature[]): boolean {
+  if (a.length !== b.length) return false
+  const before = new Map(a.map((f) => [String(f.id), JSON.stringify(f)]))
+  return b.every((f) => before.get(String(f.id)) === JSON.stringify(f))
+}
+
 /** Pull /me and all visible areas, store them for offline use. Returns false when it could not finish. */
 export function sync(): Promise<boolean> {
   if (!syncPromise) syncPromise = doSync().finally(() => (syncPromise = null))
@@ -183,7 +190,9 @@ async function doSync(): Promise<boolean> {
     session.areaIds = me.area_ids
     session.areaCounts = me.area_counts
     session.lastSyncedAt = saved.ok ? saved.value.lastSyncedAt : Date.now()
-    areas.value = features
+    // The same areas as those restored from the device (the usual case): keep them, so the map and the lists are
+    // not drawn a second time right after start-up.
+    if (!sameFeatures(areas.value, features)) areas.value = features
     await refreshPending()
     return true
   } catch (err) {
