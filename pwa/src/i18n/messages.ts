@@ -709,7 +709,7 @@ export const en: DeepPartial<Messages> = {
     wakeLock: {
       active: 'Screen kept on',
       unsupported: "This browser can't keep the screen on: lengthen auto-lock. No track while the screen is off",
-      failed: "Can't keep the screen on (battery saver?): turn it off or lengthen auto-lock. No track while the screen is off",
+      failed: "Screen can't stay on (battery saver?): turn it off or extend auto-lock; no track while it is off",
       released: 'The system turned keep-screen-on off; it is asked again when you come back to this page',
     },
     ended: 'Patrol ended',

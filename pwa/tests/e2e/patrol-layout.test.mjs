@@ -5,7 +5,7 @@
 // Squad 2's people (leader2, officer6, officer7) are used so the other test files' figures stay theirs.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { BASE_URL, MISSING_URL_MESSAGE, PASSWORD, launch, login, newPhoneContext, waitForPolygons } from './helpers.mjs'
+import { BASE_URL, MISSING_URL_MESSAGE, PASSWORD, expectText, launch, login, newPhoneContext, waitForPolygons } from './helpers.mjs'
 
 async function api(path, { token, method = 'GET', body } = {}) {
   const request = () =>
@@ -215,10 +215,32 @@ if (!BASE_URL) {
       const pending = await page.textContent('[data-testid="patrol-pending"]')
       assert.match(pending, /待上传：巡查轨迹 \d+ 个点/)
       assert.doesNotMatch(pending, /· 0 项|项$/)
-      await assertOnScreen(page, ['[data-testid="patrol-stop"]', '[data-testid="patrol-sync"]', '[data-testid="patrol-pending"]', ...PRIMARY_TABS], 'uploads waiting')
+      const waiting = [
+        '[data-testid="patrol-stop"]', '[data-testid="patrol-sync"]', '[data-testid="patrol-pending"]',
+        '[data-testid="patrol-shift-note"]', '[data-testid="wake-lock-note"]', ...PRIMARY_TABS,
+      ]
+      await assertOnScreen(page, waiting, 'uploads waiting')
       await assertNotCut(page, '[data-testid="patrol-pending"]', 'uploads waiting')
       await assertTouchTargets(page, 'uploads waiting')
       await shot(page, 'patrol-pending-offline')
+
+      // the same in English, whose texts are longer (the keep-screen-on warning took a third line)
+      await page.click('[data-testid="tab-me"]')
+      await page.click('[data-testid="lang-en"]')
+      await page.waitForFunction(() => document.documentElement.lang === 'en')
+      await page.click('[data-testid="tab-home"]')
+      await page.click('[data-testid="start-patrol"][data-action="resume"]')
+      await page.waitForSelector('[data-testid="patrol-page"][data-state="running"]')
+      await expectText(page, '[data-testid="patrol-pending"]', /Not yet uploaded/)
+      await assertOnScreen(page, waiting, 'uploads waiting, English')
+      await assertNotCut(page, '[data-testid="patrol-pending"]', 'uploads waiting, English')
+      await shot(page, 'patrol-pending-offline-en')
+      await page.click('[data-testid="tab-me"]')
+      await page.click('[data-testid="lang-zh"]')
+      await page.waitForFunction(() => document.documentElement.lang === 'zh-CN')
+      await page.click('[data-testid="tab-home"]')
+      await page.click('[data-testid="start-patrol"][data-action="resume"]')
+      await page.waitForSelector('[data-testid="patrol-page"][data-state="running"]')
 
       // a reload offline: the map opens on the officer (zoomed in at the last fix), not on the whole zone
       const last = walk[12]
