@@ -84,11 +84,16 @@ class RegionRaster:
     lattice_col0: int  # the raster's first column and row in lattice units (cells from the lattice centre)
     lattice_row0: int
     grids_m: np.ndarray  # polygons in the raster's metres, by position
-    tree: shapely.STRtree  # over grids_m
+    near_m: np.ndarray  # each grid buffered by R (16 segments a quarter circle), prepared, by position
+    near_tree: shapely.STRtree  # over near_m
 
     def positions_of(self, grid_ids: Iterable[int]) -> np.ndarray:
         return np.array([self.position[g] for g in grid_ids if g in self.position], dtype=np.int64)
 
+
+# The R-buffers' arcs are chords: with 16 a quarter circle a chord lies at most R(1 - cos(pi/64)), 3.6 cm at
+# R = 30 m, inside the arc, so "within R" of a grid's corner is decided to within a few centimetres.
+NEAR_QUAD_SEGS = 16
 
 _maps: dict[str, RegionMap] = {}
 _map_checked_at: dict[str, float] = {}
@@ -227,11 +232,12 @@ def _build_raster(session: Session, key: tuple, region_id: int, grid_ids: np.nda
     index = grid_cell_index(spec, geoms).prepare()
     spec.fitted_from_lonlat  # noqa: B018 - fitted now (~70 ms), not in the first batch that projects fixes
     grids_m = shapely.transform(geoms, spec.lonlat_to_metres_rows)
-    tree = shapely.STRtree(grids_m)
+    near_m = shapely.buffer(grids_m, lattice.radius_m, quad_segs=NEAR_QUAD_SEGS)
+    shapely.prepare(near_m)
     return RegionRaster(key, region_id, spec, index, ids, np.array([r[2] for r in rows], dtype=np.float64),
                         {int(g): i for i, g in enumerate(ids)}, lattice.radius_m,
                         round(spec.origin_x_m / spec.cell_size_m), round(spec.origin_y_m / spec.cell_size_m),
-                        grids_m, tree)
+                        grids_m, near_m, shapely.STRtree(near_m))
 
 
 def warm_up(session: Session) -> int:

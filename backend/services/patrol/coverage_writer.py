@@ -75,7 +75,7 @@ def _add_to_region(session: Session, raster: RegionRaster, patrol: Patrol, t_uni
         breaks[0] = True
         window = track_coverage(raster.spec, x_m[take], y_m[take], breaks, raster.radius_m)
         lines = track_lines(x_m[take], y_m[take], breaks)
-        touched = np.unique(raster.tree.query(lines, predicate="dwithin", distance=raster.radius_m)[1])
+        touched = np.unique(near_pairs(raster, lines)[1])
         if window.empty or touched.size == 0:
             continue  # near the region, but within R of none of its grids
         first_at, last_at = visit_times(raster, touched, t_unix_s[take], x_m[take], y_m[take], breaks)
@@ -95,6 +95,22 @@ def track_lines(x_m: np.ndarray, y_m: np.ndarray, breaks: np.ndarray) -> np.ndar
     return np.concatenate([lines, shapely.points(x_m[alone], y_m[alone])]) if alone.size else lines
 
 
+def near_pairs(raster: RegionRaster, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(geometry index, grid position) of each geometry within R of a grid: each grid's prepared R-buffer tested
+    against the geometries whose boxes meet it, grid by grid. The same pairs as GEOS's distance test per pair
+    (STRtree dwithin) but near a grid's corners (NEAR_QUAD_SEGS), in a third of its time (~4 of 12 ms a batch)."""
+    geom_at, grid_at = raster.near_tree.query(geoms)  # boxes only
+    if grid_at.size == 0:
+        return geom_at, grid_at
+    order = np.argsort(grid_at, kind="stable")
+    geom_at, grid_at = geom_at[order], grid_at[order]
+    starts = np.flatnonzero(np.concatenate([[True], np.diff(grid_at) != 0]))
+    keep = np.empty(grid_at.size, dtype=bool)
+    for a, b in zip(starts, np.append(starts[1:], grid_at.size), strict=True):
+        keep[a:b] = shapely.intersects(raster.near_m[grid_at[a]], geoms[geom_at[a:b]])
+    return geom_at[keep], grid_at[keep]
+
+
 def visit_times(raster: RegionRaster, touched: np.ndarray, t_unix_s: np.ndarray, x_m: np.ndarray, y_m: np.ndarray,
                 breaks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """First and last time each touched grid (positions; the lines came within R of it) was visited: the times of
@@ -102,7 +118,7 @@ def visit_times(raster: RegionRaster, touched: np.ndarray, t_unix_s: np.ndarray,
     fixes), the time the segment passed closest."""
     first = np.full(touched.size, np.inf)
     last = np.full(touched.size, -np.inf)
-    fix, grid = raster.tree.query(shapely.points(x_m, y_m), predicate="dwithin", distance=raster.radius_m)
+    fix, grid = near_pairs(raster, cast(np.ndarray, shapely.points(x_m, y_m)))
     at = np.searchsorted(touched, grid)
     hit = (at < touched.size) & (touched[np.minimum(at, touched.size - 1)] == grid)
     np.minimum.at(first, at[hit], t_unix_s[fix[hit]])
