@@ -91,6 +91,16 @@ async function assertNotCut(page, selector, state) {
   assert.equal(cut, false, `${state}: ${selector} shows its whole text`)
 }
 
+/** 我的 → the language, then back to the running patrol through the home's 继续巡查. */
+async function switchLanguageMidPatrol(page, lang) {
+  await page.click('[data-testid="tab-me"]')
+  await page.click(`[data-testid="${lang === 'en' ? 'lang-en' : 'lang-zh'}"]`)
+  await page.waitForFunction((want) => document.documentElement.lang === want, lang)
+  await page.click('[data-testid="tab-home"]')
+  await page.click('[data-testid="start-patrol"][data-action="resume"]')
+  await page.waitForSelector('[data-testid="patrol-page"][data-state="running"]')
+}
+
 async function shot(page, name) {
   if (process.env.SCREENSHOT_DIR) await page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/${name}.png` })
 }
@@ -225,22 +235,12 @@ if (!BASE_URL) {
       await shot(page, 'patrol-pending-offline')
 
       // the same in English, whose texts are longer (the keep-screen-on warning took a third line)
-      await page.click('[data-testid="tab-me"]')
-      await page.click('[data-testid="lang-en"]')
-      await page.waitForFunction(() => document.documentElement.lang === 'en')
-      await page.click('[data-testid="tab-home"]')
-      await page.click('[data-testid="start-patrol"][data-action="resume"]')
-      await page.waitForSelector('[data-testid="patrol-page"][data-state="running"]')
+      await switchLanguageMidPatrol(page, 'en')
       await expectText(page, '[data-testid="patrol-pending"]', /Not yet uploaded/)
       await assertOnScreen(page, waiting, 'uploads waiting, English')
       await assertNotCut(page, '[data-testid="patrol-pending"]', 'uploads waiting, English')
       await shot(page, 'patrol-pending-offline-en')
-      await page.click('[data-testid="tab-me"]')
-      await page.click('[data-testid="lang-zh"]')
-      await page.waitForFunction(() => document.documentElement.lang === 'zh-CN')
-      await page.click('[data-testid="tab-home"]')
-      await page.click('[data-testid="start-patrol"][data-action="resume"]')
-      await page.waitForSelector('[data-testid="patrol-page"][data-state="running"]')
+      await switchLanguageMidPatrol(page, 'zh-CN')
 
       // a reload offline: the map opens on the officer (zoomed in at the last fix), not on the whole zone
       const last = walk[12]
