@@ -25,7 +25,7 @@ STEP_M, STEP_S = 6.0, 5.0
 
 # Everyone the matrices sign in as, with their reach: (squad, role words) for the tables' comments.
 ROLES = ["admin", "commander1", "leader1", "officer1", "officer2", "supervisor1", "dept1", "leader2", "officer6"]
-EVERYTHING = {"admin", "commander1"}
+EVERYTHING = ("admin", "commander1")  # a tuple: parametrize lists must come out in one order in every xdist worker
 OWNERS = ("officer1", "officer2", "officer6")  # whose patrols, tasks and coverage exist
 
 

@@ -16,7 +16,7 @@ from backend.extensions.database import get_session
 from backend.models import Area, User, squad_areas
 
 ROLES = ["admin", "commander1", "leader1", "officer1", "supervisor1", "dept1"]
-EVERYTHING = {"admin", "commander1"}
+EVERYTHING = ("admin", "commander1")  # a tuple: parametrize lists must come out in one order in every xdist worker
 
 
 @pytest.fixture(scope="module")
