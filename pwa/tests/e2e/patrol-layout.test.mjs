@@ -200,9 +200,8 @@ if (!BASE_URL) {
       await assertTouchTargets(page, 'patrol idle')
       await shot(page, 'patrol-idle')
 
-      // recording from the task
-      await page.click('[data-testid="tab-home"]')
-      await page.click(primary)
+      // recording from the task, started on the patrol screen (the home's button is taken in patrol.test.mjs)
+      await page.click(patrolStart)
       await page.waitForSelector('[data-testid="patrol-page"][data-state="running"]')
       let n = 0
       for (let i = 1; i <= 3; i++) await moveTo(page, context, walk[i], ++n)
@@ -269,7 +268,9 @@ if (!BASE_URL) {
         return el?.getAttribute('data-fixes') === '0' && el?.getAttribute('data-items') === '0'
       })
       const serverId = Number(await page.getAttribute('[data-testid="patrol-page"]', 'data-patrol-server-id'))
-      assert.equal((await api(`/api/v1/patrols/${serverId}`, { token: officer.access_token })).raw_count, await fixCount(page))
+      const stored = await api(`/api/v1/patrols/${serverId}`, { token: officer.access_token })
+      assert.equal(stored.raw_count, await fixCount(page))
+      assert.equal(stored.task_id, shown, 'the patrol screen started today’s task')
       await page.click('[data-testid="patrol-stop"]')
       await page.click('.van-dialog__confirm')
       await page.waitForSelector('[data-testid="patrol-page"][data-state="ended"]')

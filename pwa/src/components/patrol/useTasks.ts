@@ -37,6 +37,11 @@ export function nextTask(now = Date.now()): Task | null {
   return [...tasks.items].filter((x) => !shiftOver(x, now)).sort((a, b) => Date.parse(a.starts_at) - Date.parse(b.starts_at))[0] ?? null
 }
 
+/** What starting a patrol from this task asks for: its grids, and recording stops at its shift's end. */
+export function startRequestFor(task: Task): { taskId: number; gridIds: number[]; shiftEndsAt: number } {
+  return { taskId: task.id, gridIds: task.grid_ids, shiftEndsAt: Date.parse(task.ends_at) }
+}
+
 export async function loadTasks(): Promise<void> {
   const userId = session.userId
   if (userId === null) return
