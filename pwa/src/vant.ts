@@ -1,8 +1,9 @@
-// Only the Vant components we use (keeps the bundle and the legacy build small), with their CSS.
+// Only the Vant components we use (keeps the bundle and the legacy build small), with their CSS. The tab bar's CSS
+// is here for components/layout/AppTabbar.vue, which draws it without Vant's component.
 import type { App } from 'vue'
 import {
   Button, Cell, CellGroup, Dialog, Empty, Field, Form, Grid, GridItem, Icon, NavBar, Notify, Popup, Radio,
-  RadioGroup, Tabbar, TabbarItem, Tag, Toast,
+  RadioGroup, Tag, Toast,
 } from 'vant'
 import 'vant/es/style/base.css'
 import 'vant/es/button/style/index'
@@ -27,7 +28,7 @@ import 'vant/es/toast/style/index'
 
 const components = [
   Button, Cell, CellGroup, Dialog, Empty, Field, Form, Grid, GridItem, Icon, NavBar, Notify, Popup, Radio,
-  RadioGroup, Tabbar, TabbarItem, Tag, Toast,
+  RadioGroup, Tag, Toast,
 ]
 
 export function installVant(app: App): void {

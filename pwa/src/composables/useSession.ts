@@ -43,6 +43,9 @@ export const session = reactive({
 
 /** Areas kept out of the reactive store: hundreds of polygons need no deep reactivity. */
 export const areas = shallowRef<AreaFeature[]>([])
+/** The areas IndexedDB is known to hold for a user (read from it or written to it): a sync that brings the same
+ * ones rewrites only the profile, not every polygon (deleting and re-adding them was one of start-up's long tasks). */
+let storedAreas: { userId: number; features: AreaFeature[] } | null = null
 
 type ErrorSink = (err: unknown) => void
 let reportError: ErrorSink = (err) => console.error(err)
@@ -73,6 +76,7 @@ function clearState() {
   session.needsPassword = false
   session.pending = 0
   areas.value = []
+  storedAreas = null
 }
 
 /** Load the user of this device from IndexedDB: works with no network at all. */
@@ -104,8 +108,10 @@ async function activateUser(userId: number): Promise<void> {
   keeper.setSession(tokens.value ?? null)
   // Logged out with data kept, or tokens lost: the password brings the session back.
   session.needsPassword = !tokens.value
-  if (cached.ok) areas.value = cached.value
-  else storageFailed(cached.error)
+  if (cached.ok) {
+    areas.value = cached.value
+    storedAreas = { userId, features: cached.value }
+  } else storageFailed(cached.error)
   await refreshPending()
 }
 
@@ -126,7 +132,10 @@ export async function login(username: string, password: string): Promise<User> {
   if (session.userId !== res.user.id) {
     clearState()
     const cached = await loadAreas(res.user.id)
-    if (cached.ok) areas.value = cached.value
+    if (cached.ok) {
+      areas.value = cached.value
+      storedAreas = { userId: res.user.id, features: cached.value }
+    }
     const profile = await loadProfile(res.user.id)
     if (profile.ok && profile.value) {
       session.areaIds = profile.value.areaIds
@@ -184,8 +193,10 @@ async function doSync(): Promise<boolean> {
     )
     if (session.userId !== userId) return false // switched user meanwhile
     const features = lists.flat()
-    const saved = await saveSync(me, features)
-    if (!saved.ok) storageFailed(saved.error)
+    const areasStored = storedAreas?.userId === userId && sameFeatures(storedAreas.features, features)
+    const saved = await saveSync(me, features, { writeAreas: !areasStored })
+    if (saved.ok) storedAreas = { userId, features }
+    else storageFailed(saved.error)
     session.user = me.user
     session.areaIds = me.area_ids
     session.areaCounts = me.area_counts

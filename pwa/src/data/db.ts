@@ -31,6 +31,11 @@
 import Dexie, { type Table } from 'dexie'
 import type { AreaFeature, AreaKind, MeResponse, Patrol, PatrolEndReason, User } from '@/api/types'
 
+// Dexie turns its debug mode on by itself on localhost and 127.0.0.1, where the embedded server is often opened
+// (make run, a squad's laptop): every query then records an async stack (console.createTask), which made the home's
+// start-up tasks a third longer. The built app never wants that; development keeps it.
+if (import.meta.env.PROD) Dexie.debug = false
+
 export interface KvRow {
   key: string
   value: unknown

@@ -20,8 +20,13 @@ export function saveUser(user: User): Promise<Result<ProfileRow>> {
   )
 }
 
-/** Replace one user's synced state (profile + areas) in one transaction, so a half sync never shows. */
-export function saveSync(me: MeResponse, features: AreaFeature[], syncedAt = Date.now()): Promise<Result<ProfileRow>> {
+/** Replace one user's synced state (profile + areas) in one transaction, so a half sync never shows.
+ * `writeAreas: false` when the device already holds exactly these areas: only the profile is written. */
+export function saveSync(
+  me: MeResponse,
+  features: AreaFeature[],
+  { syncedAt = Date.now(), writeAreas = true }: { syncedAt?: number; writeAreas?: boolean } = {},
+): Promise<Result<ProfileRow>> {
   const userId = me.user.id
   return attempt(() =>
     db.transaction('rw', db.profiles, db.areas, async () => {
@@ -32,10 +37,12 @@ export function saveSync(me: MeResponse, features: AreaFeature[], syncedAt = Dat
         areaCounts: me.area_counts,
         lastSyncedAt: syncedAt,
       }
-      await db.areas.where('userId').equals(userId).delete()
-      await db.areas.bulkPut(
-        features.map((f): AreaRow => ({ userId, id: Number(f.id), kind: f.properties.kind, feature: f })),
-      )
+      if (writeAreas) {
+        await db.areas.where('userId').equals(userId).delete()
+        await db.areas.bulkPut(
+          features.map((f): AreaRow => ({ userId, id: Number(f.id), kind: f.properties.kind, feature: f })),
+        )
+      }
       await db.profiles.put(row)
       return row
     }),

@@ -18,7 +18,14 @@ function nextPaint(): Promise<void> {
   })
 }
 
+/** A task of its own: what runs after it is not added to the task that is running now. */
+export function nextTask(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0))
+}
+
+/** Resolves after the first paint, each caller in a task of its own: the deferred jobs (the lists, the map, the
+ * first sync) then run one after another with frames between, not all in one long task. */
 export function afterPaint(): Promise<void> {
   painted ??= nextPaint()
-  return painted
+  return painted.then(nextTask)
 }

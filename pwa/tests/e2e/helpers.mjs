@@ -46,8 +46,11 @@ export function countInteractivePaths(page) {
 }
 
 export async function waitForPolygons(page, timeout = 30_000) {
+  // the map adds its polygons a slice per task and marks itself data-drawn when the last one is in
   await page.waitForFunction(
-    () => document.querySelectorAll('[data-testid="area-map"] path.leaflet-interactive').length > 0,
+    () =>
+      document.querySelectorAll('[data-testid="area-map"] path.leaflet-interactive').length > 0 &&
+      [...document.querySelectorAll('[data-testid="area-map"]')].every((map) => map.dataset.drawn === 'true'),
     null,
     { timeout },
   )

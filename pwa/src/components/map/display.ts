@@ -21,3 +21,26 @@ export function toDisplayCrs(features: readonly AreaFeature[], crs: 'wgs84' | 'g
 function structuredCloneSafe<T>(value: T): T {
   return typeof structuredClone === 'function' ? structuredClone(value) : (JSON.parse(JSON.stringify(value)) as T)
 }
+
+/** South-west and north-east corners ([lat, lon], as Leaflet takes them) of the features' coordinates; null when they
+ * have none. Computed from the data, so a map can take its view before it draws any polygon. */
+export function displayBounds(features: readonly AreaFeature[]): [[number, number], [number, number]] | null {
+  let south = Infinity
+  let west = Infinity
+  let north = -Infinity
+  let east = -Infinity
+  const visit = (coords: unknown): void => {
+    if (!Array.isArray(coords)) return
+    if (typeof coords[0] === 'number' && typeof coords[1] === 'number') {
+      const [lon, lat] = coords as number[]
+      if (lon < west) west = lon
+      if (lon > east) east = lon
+      if (lat < south) south = lat
+      if (lat > north) north = lat
+      return
+    }
+    for (const c of coords) visit(c)
+  }
+  for (const f of features) visit((f.geometry as { coordinates?: unknown } | null)?.coordinates)
+  return Number.isFinite(south) ? [[south, west], [north, east]] : null
+}

@@ -26,3 +26,26 @@ describe('afterPaint', () => {
     await expect(afterPaint()).resolves.toBeUndefined() // by its fallback timeout
   })
 })
+
+describe('afterPaint callers', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals()
+    vi.resetModules()
+  })
+
+  it('each runs in a task of its own once the frame is painted, so deferred jobs do not add up to one long task', async () => {
+    let frame: FrameRequestCallback | null = null
+    vi.stubGlobal('requestAnimationFrame', (cb: FrameRequestCallback) => ((frame = cb), 1))
+    const { afterPaint } = await import('@/lib/afterPaint')
+    const order: string[] = []
+    void afterPaint().then(() => {
+      order.push('first')
+      // a microtask queued by the first job runs before the second job: they are in different tasks
+      queueMicrotask(() => order.push('first job, microtask'))
+    })
+    void afterPaint().then(() => order.push('second'))
+    frame!(0)
+    await vi.waitFor(() => expect(order).toHaveLength(3))
+    expect(order).toEqual(['first', 'first job, microtask', 'second'])
+  })
+})

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import gcoord from 'gcoord'
-import { toDisplayCrs } from '@/components/map/display'
+import { displayBounds, toDisplayCrs } from '@/components/map/display'
 import { square } from '../../mockServer'
 
 describe('toDisplayCrs', () => {
@@ -29,5 +29,18 @@ describe('toDisplayCrs', () => {
 
   it('handles an empty list', () => {
     expect(toDisplayCrs([], 'gcj02')).toEqual({ type: 'FeatureCollection', features: [] })
+  })
+})
+
+describe('displayBounds', () => {
+  it('spans every vertex of polygons and multipolygons, as [lat, lon] corners', () => {
+    const a = square(1, 'grid', 115.55, 38.1) // a 0.01° square from its south-west corner
+    const b = square(2, 'zone', 115.6, 38.2)
+    expect(displayBounds([a, b])).toEqual([[38.1, 115.55], [38.21, 115.61]].map(([lat, lon]) => [expect.closeTo(lat, 9), expect.closeTo(lon, 9)]))
+  })
+
+  it('is null for no features and for features without geometry', () => {
+    expect(displayBounds([])).toBeNull()
+    expect(displayBounds([{ ...square(1, 'grid', 115.55, 38.1), geometry: null } as never])).toBeNull()
   })
 })
