@@ -16,6 +16,7 @@ import { groupItems } from '@/data/outbox'
 import { onDrained, requestDrain, retryNow, type DrainReport } from '@/data/outboxDrain'
 import { installOutbox, resetOutbox, uploadNow } from '@/composables/useOutbox'
 import { online } from '@/composables/useConnectivity'
+import { afterPaint } from '@/lib/afterPaint'
 import { areas, refreshPending, session } from '@/composables/useSession'
 import { GridCoverage, boundsOf, pointInGeometry, type LonLat, type PolygonalGeometry } from '@/lib/coverage'
 import {
@@ -213,7 +214,8 @@ async function doRestore(userId: number | null) {
     else startRecording()
   }
   void requestDrain()
-  void checkServerPatrol()
+  // the network after the first paint: a request started before it is part of that paint's critical path
+  void afterPaint().then(checkServerPatrol)
 }
 
 async function loadPatrol(row: PatrolRow) {
@@ -537,7 +539,15 @@ async function fetchServerCoverage() {
  * Ask the server which patrol of this officer runs. One this phone does not record is shown (continue it here,
  * or end it); the phone's own running patrol that the server ended meanwhile stops here too, with the reason.
  */
-export async function checkServerPatrol(): Promise<void> {
+let checking: Promise<void> | null = null
+
+/** Ask the server whether this officer has a patrol running elsewhere. Calls made while one is on its way share it. */
+export function checkServerPatrol(): Promise<void> {
+  checking ??= doCheckServerPatrol().finally(() => (checking = null))
+  return checking
+}
+
+async function doCheckServerPatrol(): Promise<void> {
   const user = session.user
   if (!user || !user.roles.includes('officer') || session.needsPassword) return
   let running: Patrol[]

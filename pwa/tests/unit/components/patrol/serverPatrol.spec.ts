@@ -147,6 +147,19 @@ describe('a patrol running on the server that this phone is not recording', () =
   })
 })
 
+describe('asking the server for a running patrol', () => {
+  it('sends one request for calls made while one is on its way (the home asked twice at start-up)', async () => {
+    const server = new PatrolServer()
+    const { store } = await page(server)
+    await eventually(() => expect(server.calls.filter((c) => c.path.includes('active=true')).length).toBeGreaterThan(0))
+    server.calls = []
+    await Promise.all([store.checkServerPatrol(), store.checkServerPatrol(), store.checkServerPatrol()])
+    expect(server.calls.filter((c) => c.path.includes('active=true'))).toHaveLength(1)
+    await store.checkServerPatrol() // a later call asks again
+    expect(server.calls.filter((c) => c.path.includes('active=true'))).toHaveLength(2)
+  })
+})
+
 describe('a start refused because another patrol runs (409 patrol_running)', () => {
   async function refusedStart() {
     const server = new PatrolServer()
