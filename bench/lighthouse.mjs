@@ -164,6 +164,7 @@ async function measure({ lighthouse, chromeLauncher, puppeteer }, url, user, rep
       tbtMs: median(runs.map((r) => r.tbtMs)),
       bytes: median(runs.map((r) => r.bytes)),
       finalUrl: runs[0].finalUrl,
+      spread: runs.map((r) => r.score.toFixed(2)).join(' '),
       opportunities: runs[runs.length - 1].opportunities,
     }
   } finally {
@@ -190,6 +191,7 @@ async function main() {
           results.push({ variant: variant.name, page: p.name, ...r })
           console.log(`${variant.name.padEnd(26)} ${p.name.padEnd(16)} score ${r.score.toFixed(2)}  LCP ${(r.lcpMs / 1000).toFixed(2)} s` +
             `  FCP ${(r.fcpMs / 1000).toFixed(2)} s  TBT ${Math.round(r.tbtMs)} ms  ${Math.round(r.bytes / 1024)} KiB  (${r.finalUrl})`)
+          console.log(`${''.padEnd(44)}each run's score: ${r.spread}`)
           if (r.opportunities.length) console.log(`${''.padEnd(44)}opportunities: ${r.opportunities.join(', ')}`)
         }
       } finally {
