@@ -12,6 +12,7 @@ import { notifyError } from './composables/useNotify'
 import { registerServiceWorker } from './composables/useSwUpdate'
 import { installOutbox, setOutboxErrorSink } from './composables/useOutbox'
 import { requestPersistence } from './data/storage'
+import { afterPaint } from './lib/afterPaint'
 
 async function start() {
   setErrorSink(notifyError)
@@ -33,7 +34,7 @@ async function start() {
   startConnectivity(() => void sync())
   installOutbox() // drains at once, then on online, visible, timer, enqueue and the button
   void requestPersistence()
-  void registerServiceWorker()
+  void afterPaint().then(() => registerServiceWorker()) // its code and the worker's downloads come after the first screen
   if (session.userId !== null) void sync()
 }
 

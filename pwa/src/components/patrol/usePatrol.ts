@@ -539,12 +539,22 @@ async function fetchServerCoverage() {
  * Ask the server which patrol of this officer runs. One this phone does not record is shown (continue it here,
  * or end it); the phone's own running patrol that the server ended meanwhile stops here too, with the reason.
  */
-let checking: Promise<void> | null = null
+let checking: { key: string; done: Promise<void> } | null = null
 
-/** Ask the server whether this officer has a patrol running elsewhere. Calls made while one is on its way share it. */
+/** Ask the server whether this officer has a patrol running elsewhere. Calls made while one is on its way share it,
+ * if it was asked for the same user with the same connectivity (a call back online must not join one sent offline). */
 export function checkServerPatrol(): Promise<void> {
-  checking ??= doCheckServerPatrol().finally(() => (checking = null))
-  return checking
+  const key = `${session.userId}:${online.value}`
+  if (checking?.key !== key) {
+    const current: { key: string; done: Promise<void> } = {
+      key,
+      done: doCheckServerPatrol().finally(() => {
+        if (checking === current) checking = null
+      }),
+    }
+    checking = current
+  }
+  return checking.done
 }
 
 async function doCheckServerPatrol(): Promise<void> {

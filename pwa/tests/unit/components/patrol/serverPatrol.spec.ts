@@ -158,6 +158,18 @@ describe('asking the server for a running patrol', () => {
     await store.checkServerPatrol() // a later call asks again
     expect(server.calls.filter((c) => c.path.includes('active=true'))).toHaveLength(2)
   })
+
+  it('does not let a call made under other connectivity join one on its way (back online: ask afresh)', async () => {
+    const server = new PatrolServer()
+    const { app, store } = await page(server)
+    await eventually(() => expect(server.calls.filter((c) => c.path.includes('active=true')).length).toBeGreaterThan(0))
+    server.calls = []
+    app.online.value = false
+    const sentOffline = store.checkServerPatrol()
+    app.online.value = true
+    await Promise.all([sentOffline, store.checkServerPatrol()])
+    expect(server.calls.filter((c) => c.path.includes('active=true'))).toHaveLength(2)
+  })
 })
 
 describe('a start refused because another patrol runs (409 patrol_running)', () => {
