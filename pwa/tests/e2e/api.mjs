@@ -29,14 +29,28 @@ export function ringBbox(geometry) {
   return [Math.min(...lons), Math.min(...lats), Math.max(...lons), Math.max(...lats)]
 }
 
+const WALK_MS = 25 * 60_000
+
+/**
+ * Why a test that walks with patrolOneGrid cannot run now, or null: in the first 26 minutes after midnight in
+ * Shanghai the walk would be split over two days, and "today's" coverage would hold only its last minutes.
+ */
+export function walkSplitByMidnight(now = Date.now()) {
+  const shanghai = new Date(now + 8 * 3_600_000) // Asia/Shanghai has no daylight saving time
+  const sinceMidnightMs = ((shanghai.getUTCHours() * 60 + shanghai.getUTCMinutes()) * 60 + shanghai.getUTCSeconds()) * 1000
+  return sinceMidnightMs < WALK_MS + 60_000
+    ? 'the 25-minute walk would span midnight in Shanghai (two coverage days): run again after 00:26 Asia/Shanghai'
+    : null
+}
+
 /**
  * An officer walks a lawnmower over one of their grids in the last ~25 minutes: 8 rows, a fix every 4 s, a 5-minute
  * pause with no fixes after row 4 (a gap), one fix 300 m inaccurate (dropped) and one from a mock-location app.
- * A test run within the first minutes after midnight in Shanghai would split it over two days.
+ * Tests skip themselves, with the reason, when walkSplitByMidnight() says the walk would span two days.
  */
 export async function patrolOneGrid(token, grid) {
   const [w, s, e, n] = ringBbox(grid.geometry)
-  const startMs = Date.now() - 25 * 60_000
+  const startMs = Date.now() - WALK_MS
   const patrol = await api('POST', '/patrols', token, { client_id: randomUUID(), started_at: new Date(startMs).toISOString() })
   const points = []
   let t = startMs + 10_000
