@@ -1,6 +1,7 @@
 // Display-only coordinate conversion: data stays WGS-84; a GCJ-02 basemap (AMap, Tencent) gets shifted copies.
 import gcoord from 'gcoord'
 import type { AreaFeature } from '@/api/types'
+import { geometryBbox, type Bbox } from '@/lib/tiles'
 
 export interface DisplayCollection {
   type: 'FeatureCollection'
@@ -25,22 +26,10 @@ function structuredCloneSafe<T>(value: T): T {
 /** South-west and north-east corners ([lat, lon], as Leaflet takes them) of the features' coordinates; null when they
  * have none. Computed from the data, so a map can take its view before it draws any polygon. */
 export function displayBounds(features: readonly AreaFeature[]): [[number, number], [number, number]] | null {
-  let south = Infinity
-  let west = Infinity
-  let north = -Infinity
-  let east = -Infinity
-  const visit = (coords: unknown): void => {
-    if (!Array.isArray(coords)) return
-    if (typeof coords[0] === 'number' && typeof coords[1] === 'number') {
-      const [lon, lat] = coords as number[]
-      if (lon < west) west = lon
-      if (lon > east) east = lon
-      if (lat < south) south = lat
-      if (lat > north) north = lat
-      return
-    }
-    for (const c of coords) visit(c)
+  let box: Bbox | null = null
+  for (const f of features) {
+    const b = geometryBbox(f.geometry)
+    if (b) box = box ? [Math.min(box[0], b[0]), Math.min(box[1], b[1]), Math.max(box[2], b[2]), Math.max(box[3], b[3])] : b
   }
-  for (const f of features) visit((f.geometry as { coordinates?: unknown } | null)?.coordinates)
-  return Number.isFinite(south) ? [[south, west], [north, east]] : null
+  return box ? [[box[1], box[0]], [box[3], box[2]]] : null
 }
