@@ -3,6 +3,7 @@ town or street office with no zones (a real street office's blocks), for scoping
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
@@ -10,6 +11,8 @@ import pytest
 from geo.street_grid import street_walk
 
 from ..street_office import build_street_office
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture
@@ -47,15 +50,27 @@ def test_locating_a_point_in_a_block_names_the_street_office_and_no_zone(app, of
     assert body["grid"]["id"] == office.grid_ids[7] and body["zone"] is None
 
 
+def walk_start_and_day(duration_s: float) -> tuple[datetime, str]:
+    """A walk's start about 30 minutes ago and its coverage day (Asia/Shanghai): earlier, on the day before, when the
+    walk would otherwise cross midnight there (the test failed at 00:20 Shanghai, its walk all on the day before)."""
+    start = datetime.now(UTC) - timedelta(minutes=30)
+    end_local = (start + timedelta(seconds=duration_s)).astimezone(SHANGHAI)
+    midnight = end_local.replace(hour=0, minute=0, second=0, microsecond=0)
+    if start.astimezone(SHANGHAI) < midnight:
+        start = (midnight - timedelta(seconds=duration_s + 60)).astimezone(UTC)
+    return start, start.astimezone(SHANGHAI).date().isoformat()
+
+
 def test_coverage_of_the_street_office_counts_its_blocks(app, office):
     client = app.test_client()
     officer = office.headers(client, "officer")
-    start = datetime.now(UTC) - timedelta(minutes=30)
+    # Along the street between block rows 1 and 2, from the west end to the east end.
+    t, lon, lat = street_walk(office.grid, [(1, 0), (1, office.grid.cols)], start_unix_s=0.0)
+    start, day = walk_start_and_day(float(t[-1]) + 60)
+    t = t + start.timestamp() + 60
     patrol = client.post("/api/v1/patrols", headers=officer, json={
         "client_id": "street-office-walk-1", "started_at": start.isoformat(), "grid_ids": office.grid_ids[:5]})
     assert patrol.status_code == 201, patrol.get_json()
-    # Along the street between block rows 1 and 2, from the west end to the east end.
-    t, lon, lat = street_walk(office.grid, [(1, 0), (1, office.grid.cols)], start_unix_s=start.timestamp() + 60)
     points = [{"t": datetime.fromtimestamp(ti, UTC).isoformat(), "lon": x, "lat": y, "accuracy_m": 5.0}
               for ti, x, y in zip(t.tolist(), lon.tolist(), lat.tolist(), strict=True)]
     sent = client.post(f"/api/v1/patrols/{patrol.get_json()['id']}/points", headers=officer,
@@ -63,7 +78,7 @@ def test_coverage_of_the_street_office_counts_its_blocks(app, office):
     assert sent.status_code == 200 and sent.get_json()["accepted"] == len(points)
     leader = office.headers(client, "leader")
     for area in (office.town_id, None):
-        query = f"?area={area}" if area else ""
+        query = f"?from={day}&to={day}" + (f"&area={area}" if area else "")
         items = client.get(f"/api/v1/coverage{query}", headers=leader).get_json()["items"]
         by_id = {i["grid_id"]: i for i in items}
         assert set(by_id) == set(office.grid_ids)
