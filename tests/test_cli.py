@@ -81,7 +81,9 @@ def test_upgrade_recounts_coverage_a_migration_dropped(env):
                "accuracy_m": 5.0} for k in range(60)]
     assert client.post(f"/api/v1/patrols/{patrol['id']}/points", headers=headers,
                        json={"batch_id": "cli-recount-batch", "points": points}).status_code == 200
-    before = client.get("/api/v1/coverage", headers=headers).get_json()["items"]
+    # the walk's own day (Asia/Shanghai): run in the first minutes after midnight there, "today" would not hold it
+    day = (start + timedelta(hours=8)).date().isoformat()
+    before = client.get(f"/api/v1/coverage?from={day}&to={day}", headers=headers).get_json()["items"]
     assert any(i["patrols"] for i in before)
     app.extensions["gridpatrol_db"].engine.dispose()
     engine = make_engine(env["DATABASE_URL"])
@@ -92,6 +94,6 @@ def test_upgrade_recounts_coverage_a_migration_dropped(env):
     upgraded = gridpatrol(["db", "upgrade"], env)
     assert upgraded.returncode == 0 and "recounted" in upgraded.stdout, upgraded.stderr
     again = create_app(Settings.from_env({k: v for k, v in env.items() if k in ("DATABASE_URL", "GRIDPATROL_VAR_DIR")}))
-    assert again.test_client().get("/api/v1/coverage", headers=headers).get_json()["items"] == before
+    assert again.test_client().get(f"/api/v1/coverage?from={day}&to={day}", headers=headers).get_json()["items"] == before
     again.extensions["gridpatrol_db"].engine.dispose()
     assert "recounted" not in gridpatrol(["db", "upgrade"], env).stdout  # once
