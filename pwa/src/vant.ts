@@ -1,8 +1,9 @@
-// Only the Vant components we use (keeps the bundle and the legacy build small), with their CSS. The tab bar's CSS
-// is here for components/layout/AppTabbar.vue, which draws it without Vant's component.
+// Only the Vant components we use (keeps the bundle and the legacy build small), with their CSS. The tab bar's and
+// the nav bar's CSS are here for components/layout/AppTabbar.vue and AppNavBar.vue, which draw them without Vant's
+// components.
 import type { App } from 'vue'
 import {
-  Button, Cell, CellGroup, Dialog, Empty, Field, Form, Grid, GridItem, Icon, NavBar, Notify, Popup, Radio,
+  Button, Cell, CellGroup, Dialog, Empty, Field, Form, Grid, GridItem, Icon, Notify, Popup, Radio,
   RadioGroup, Tag, Toast,
 } from 'vant'
 import 'vant/es/style/base.css'
@@ -27,7 +28,7 @@ import 'vant/es/tag/style/index'
 import 'vant/es/toast/style/index'
 
 const components = [
-  Button, Cell, CellGroup, Dialog, Empty, Field, Form, Grid, GridItem, Icon, NavBar, Notify, Popup, Radio,
+  Button, Cell, CellGroup, Dialog, Empty, Field, Form, Grid, GridItem, Icon, Notify, Popup, Radio,
   RadioGroup, Tag, Toast,
 ]
 

@@ -1,7 +1,7 @@
 // UI strings, Chinese first; English keeps the same keys (a missing English key falls back to Chinese).
 export const zhCN = {
   app: { name: '网格巡查' },
-  nav: { home: '首页', me: '我的' },
+  nav: { home: '首页', me: '我的', back: '返回' },
   login: {
     title: '网格巡查',
     subtitle: '乡镇综合行政执法',
@@ -402,7 +402,7 @@ type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]>
 
 export const en: DeepPartial<Messages> = {
   app: { name: 'GridPatrol' },
-  nav: { home: 'Home', me: 'Me' },
+  nav: { home: 'Home', me: 'Me', back: 'Back' },
   login: {
     title: 'GridPatrol',
     subtitle: 'Township law enforcement',
