@@ -194,8 +194,10 @@ async function doSync(): Promise<boolean> {
     if (session.userId !== userId) return false // switched user meanwhile
     const features = lists.flat()
     const areasStored = storedAreas?.userId === userId && sameFeatures(storedAreas.features, features)
+    // usually the screen shows the very list read from the device: then the comparison above answers for it too
+    const shownSame = (areasStored && areas.value === storedAreas?.features) || sameFeatures(areas.value, features)
     const saved = await saveSync(me, features, { writeAreas: !areasStored })
-    if (saved.ok) storedAreas = { userId, features }
+    if (saved.ok) storedAreas = { userId, features: shownSame ? areas.value : features } // the list on screen, if equal
     else storageFailed(saved.error)
     session.user = me.user
     session.areaIds = me.area_ids
@@ -203,7 +205,7 @@ async function doSync(): Promise<boolean> {
     session.lastSyncedAt = saved.ok ? saved.value.lastSyncedAt : Date.now()
     // The same areas as those restored from the device (the usual case): keep them, so the map and the lists are
     // not drawn a second time right after start-up.
-    if (!sameFeatures(areas.value, features)) areas.value = features
+    if (!shownSame) areas.value = features
     await refreshPending()
     return true
   } catch (err) {

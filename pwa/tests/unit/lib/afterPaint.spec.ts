@@ -25,15 +25,8 @@ describe('afterPaint', () => {
     const { afterPaint } = await import('@/lib/afterPaint')
     await expect(afterPaint()).resolves.toBeUndefined() // by its fallback timeout
   })
-})
 
-describe('afterPaint callers', () => {
-  afterEach(() => {
-    vi.unstubAllGlobals()
-    vi.resetModules()
-  })
-
-  it('each runs in a task of its own once the frame is painted, so deferred jobs do not add up to one long task', async () => {
+  it('gives each caller a task of its own once the frame is painted, so deferred jobs do not add up to one long task', async () => {
     let frame: FrameRequestCallback | null = null
     vi.stubGlobal('requestAnimationFrame', (cb: FrameRequestCallback) => ((frame = cb), 1))
     const { afterPaint } = await import('@/lib/afterPaint')
