@@ -51,6 +51,14 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class TooLarge(DomainError):
+    code = "payload_too_large"
+
+
+class UnsupportedMedia(DomainError):
+    code = "unsupported_media_type"
+
+
 class Locked(DomainError):
     code = "account_locked"
 

@@ -59,6 +59,33 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "You have a patrol running (started {started_at}): resume it or end it first",
     ),
     "point_not_found": ("该位置不在任何可见区域内", "That point is in no area you may see"),
+    "image_too_large": ("照片超过 {max_mb} MB，请压缩后再上传", "The photo is over {max_mb} MB; compress it and upload again"),
+    "image_too_many_pixels": (
+        "照片像素超过 {max_mp} 百万，无法处理，请用手机相机重新拍摄",
+        "The photo has more than {max_mp} megapixels; take it again with the phone camera",
+    ),
+    "image_empty": ("上传的文件是空的，请重新选择照片", "The uploaded file is empty; choose the photo again"),
+    "image_svg": ("不接受 SVG 矢量图，请上传 JPEG、PNG、WebP 或 HEIC 照片",
+                  "SVG drawings are not accepted; upload a JPEG, PNG, WebP or HEIC photo"),
+    "image_unsupported": ("不支持 {kind} 格式，请上传 JPEG、PNG、WebP 或 HEIC 照片",
+                          "{kind} is not supported; upload a JPEG, PNG, WebP or HEIC photo"),
+    "not_an_image": ("该文件不是照片，请上传 JPEG、PNG、WebP 或 HEIC 照片",
+                     "The file is not a photo; upload a JPEG, PNG, WebP or HEIC photo"),
+    "image_magic_mismatch": ("文件内容（{actual}）与其文件头（{declared}）不符，请重新导出照片后上传",
+                             "The file's content ({actual}) does not match its header ({declared}); export the photo again"),
+    "image_corrupt": ("照片已损坏或不完整，无法读取，请重新上传",
+                      "The photo is damaged or incomplete and cannot be read; upload it again"),
+    "evidence_hash_mismatch": (
+        "原图与拍摄时记录的哈希不一致，可能已被修改或传输出错，请从手机重新上传原图",
+        "The original does not match the hash recorded at capture: it was changed or damaged; upload it again from the phone",
+    ),
+    "evidence_declaration_differs": (
+        "该编号（client_id）已用于另一张照片的记录，请为新照片生成新编号",
+        "This client_id already names another photo's record; make a new id for a new photo",
+    ),
+    "evidence_file_differs": ("该证据的{role}文件已上传且内容不同，不能替换",
+                              "This evidence already has a different {role} file; it cannot be replaced"),
+    "evidence_file_missing": ("该文件尚未上传", "This file has not been uploaded yet"),
 }
 
 
@@ -81,6 +108,8 @@ FIELD_MESSAGES: dict[str, str] = {
     "String does not match expected pattern.": "格式不正确",
     "Special numeric values (nan or infinity) are not permitted.": "不能为 NaN 或无穷大",
     "Invalid JSON body.": "请求体不是有效的 JSON",
+    "Must be a SHA-256: 64 lowercase hexadecimal digits.": "须为 SHA-256：64 位小写十六进制数字",
+    "Give lon and lat together, or neither.": "经度与纬度须同时给出或同时不填",
 }
 _FIELD_PATTERNS: list[tuple[re.Pattern, str]] = [
     (re.compile(r"^Length must be between (\d+) and (\d+)\.$"), "长度须在 {0} 到 {1} 之间"),

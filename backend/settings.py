@@ -53,6 +53,15 @@ class Settings:
     audit_signing_key: str = ""
     audit_verify_key: str = ""
     patrol_idle_end_s: int = 2 * 3600
+    media_s3_bucket: str = ""
+    media_s3_endpoint: str = ""
+    media_s3_region: str = ""
+    media_s3_prefix: str = ""
+    evidence_max_bytes: int = 30 * 1024 * 1024
+    evidence_max_pixels: int = 120_000_000  # 108 MP phone cameras exist; a decompression bomb is far above
+    evidence_position_gap_m: float = 200.0  # EXIF GPS farther than this from the phone's fix is flagged
+    evidence_time_gap_s: float = 600.0  # EXIF time farther than this from the phone's shutter time is flagged
+    original_upload: str = "wifi"  # the PWA's default for sending originals: always | wifi | never
     extra: dict = field(default_factory=dict)
 
     @property
@@ -86,6 +95,15 @@ class Settings:
             audit_signing_key=env.get("AUDIT_SIGNING_KEY") or str(var_dir / "audit-signing-key.pem"),
             audit_verify_key=env.get("AUDIT_VERIFY_KEY", ""),
             patrol_idle_end_s=int(env.get("PATROL_IDLE_END_S", 2 * 3600)),
+            media_s3_bucket=env.get("MEDIA_S3_BUCKET", ""),
+            media_s3_endpoint=env.get("MEDIA_S3_ENDPOINT", ""),
+            media_s3_region=env.get("MEDIA_S3_REGION", ""),
+            media_s3_prefix=env.get("MEDIA_S3_PREFIX", ""),
+            evidence_max_bytes=int(env.get("EVIDENCE_MAX_BYTES", 30 * 1024 * 1024)),
+            evidence_max_pixels=int(env.get("EVIDENCE_MAX_PIXELS", 120_000_000)),
+            evidence_position_gap_m=float(env.get("EVIDENCE_POSITION_GAP_M", 200.0)),
+            evidence_time_gap_s=float(env.get("EVIDENCE_TIME_GAP_S", 600.0)),
+            original_upload=env.get("ORIGINAL_UPLOAD", "wifi"),
         )
         for key, value in overrides.items():
             setattr(s, key, value)
@@ -95,6 +113,10 @@ class Settings:
             s.secret_key = _dev_secret_key(var_dir)
         if s.is_production and len(s.secret_key) < 32:
             raise ConfigError("SECRET_KEY must be at least 32 characters in production")
+        if s.original_upload not in ("always", "wifi", "never"):
+            raise ConfigError("ORIGINAL_UPLOAD must be always, wifi or never")
+        if s.evidence_max_bytes > s.max_content_length:
+            raise ConfigError("EVIDENCE_MAX_BYTES must not exceed MAX_CONTENT_LENGTH")
         if s.basemap_crs not in ("wgs84", "gcj02"):
             raise ConfigError("BASEMAP_CRS must be wgs84 or gcj02")
         return s

@@ -11,6 +11,7 @@ from shapely.geometry.base import BaseGeometry
 __all__ = [
     "WGS84_LONLAT",
     "geodesic_area_m2",
+    "geodesic_distance_m",
     "local_equal_area_crs",
     "to_wgs84_transformer",
     "utm_crs_for",
@@ -20,6 +21,18 @@ __all__ = [
 WGS84_LONLAT = CRS.from_user_input("OGC:CRS84")
 
 _GEOD_WGS84 = Geod(ellps="WGS84")
+
+
+def geodesic_distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Distance in metres between two WGS-84 points on the ellipsoid.
+
+    >>> round(geodesic_distance_m(116.0, 40.0, 116.0, 40.001), 1)
+    111.0
+    >>> geodesic_distance_m(116.0, 40.0, 116.0, 40.0)
+    0.0
+    """
+    _, _, distance = _GEOD_WGS84.inv(lon1, lat1, lon2, lat2)
+    return float(distance)
 
 
 def geodesic_area_m2(geom: BaseGeometry | None) -> float:

@@ -10,14 +10,18 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from ..errors import Conflict, DomainError, InvalidInput, Locked, NotAllowed, NotAuthenticated, NotFound, TooManyAttempts
+from ..errors import (
+    Conflict, DomainError, InvalidInput, Locked, NotAllowed, NotAuthenticated, NotFound, TooLarge, TooManyAttempts,
+    UnsupportedMedia,
+)
 from ..i18n import error_message, field_texts, localize, message
 from .database import sqlite_dbapi_module
 
 log = logging.getLogger(__name__)
 
 STATUS: dict[type[DomainError], int] = {
-    InvalidInput: 400, NotAuthenticated: 401, NotAllowed: 403, NotFound: 404, Conflict: 409, Locked: 423,
+    InvalidInput: 400, NotAuthenticated: 401, NotAllowed: 403, NotFound: 404, Conflict: 409, TooLarge: 413,
+    UnsupportedMedia: 415, Locked: 423,
     TooManyAttempts: 429,
 }
 

@@ -13,6 +13,7 @@ def register_resources(api: Api) -> None:
     from .auth.routes import blp as auth
     from .config.routes import blp as config
     from .departments.routes import blp as departments
+    from .evidence.routes import blp as evidence
     from .health.routes import blp as health
     from .me.routes import blp as me
     from .patrols.routes import blp as patrols
@@ -22,5 +23,5 @@ def register_resources(api: Api) -> None:
     from .users.routes import blp as users
 
     for blueprint in (health, config, auth, me, areas, users, squads, departments, audit, patrols,
-                      tasks, coverage):
+                      tasks, coverage, evidence):
         api.register_blueprint(blueprint)

@@ -1,0 +1,48 @@
+"""Evidence files out: the app's storage, a file served to who may see it, and a record's hashes rechecked."""
+from __future__ import annotations
+
+import hashlib
+
+from flask import Flask, Response
+
+from ...models import Evidence, EvidenceFile
+from .storage import Storage, storage_from_settings
+
+
+def storage(app: Flask) -> Storage:
+    """One storage object per app (the S3 client keeps its connection pool)."""
+    found = app.extensions.get("gridpatrol_storage")
+    if found is None:
+        found = app.extensions["gridpatrol_storage"] = storage_from_settings(app.config["GRIDPATROL"])
+    return found
+
+
+def send(app: Flask, stored: EvidenceFile) -> Response:
+    response = Response(storage(app).stream(stored.storage_key), mimetype=stored.media_type)
+    response.content_length = stored.size_bytes
+    response.headers["X-Content-Type-Options"] = "nosniff"  # a file is only ever what its media type says
+    response.headers["Cache-Control"] = "private, max-age=86400, immutable"  # keys change with the bytes
+    response.headers["ETag"] = f'"{stored.sha256}"'
+    response.headers["Content-Disposition"] = f'inline; filename="evidence-{stored.evidence_id}-{stored.role}.' \
+                                              f'{stored.storage_key.rsplit(".", 1)[-1]}"'
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+def verify(app: Flask, evidence: Evidence) -> dict:
+    store = storage(app)
+    checks = []
+    for f in evidence.files:
+        digest = hashlib.sha256()
+        try:
+            for chunk in store.stream(f.storage_key):
+                digest.update(chunk)
+            computed: str | None = digest.hexdigest()
+        except OSError:  # FileNotFoundError included: a missing file fails the check, it does not stop it
+            computed = None
+        checks.append({"role": f.role, "recorded_sha256": f.sha256, "computed_sha256": computed,
+                       "ok": computed == f.sha256})
+    original = next((c for c in checks if c["role"] == "original"), None)
+    return {"evidence_id": evidence.id, "capture_sha256": evidence.sha256,
+            "original_matches_capture": None if original is None else original["computed_sha256"] == evidence.sha256,
+            "ok": all(c["ok"] for c in checks), "files": checks}
