@@ -10,7 +10,7 @@ from .models import User
 from .security import decode_access_token, password_stamp
 
 # Endpoints reachable without a token; everything else under /api/v1 requires one (deny by default).
-PUBLIC_ENDPOINTS = {"auth.login", "auth.refresh", "auth.logout", "config.get_config"}
+PUBLIC_ENDPOINTS = {"auth.login", "auth.refresh", "auth.logout", "config.get_config", "uploads.discover"}
 
 
 _USER_OPTIONS = (joinedload(User.role_rows), lazyload(User.village), lazyload(User.department))

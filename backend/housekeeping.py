@@ -1,5 +1,5 @@
 """Work a served app does by itself, on a timer in each worker: patrols nobody ended are ended (idle, shift over),
-and the day's audit anchor is written. Several workers may run it at once: each patrol is ended once (row locks,
+expired resumable uploads are removed, and the day's audit anchor is written. Several workers may run it at once: each patrol is ended once (row locks,
 SKIP LOCKED), and the day's anchor file is made once (whoever creates it first)."""
 from __future__ import annotations
 
@@ -26,6 +26,18 @@ def run_once(app: Flask) -> int:
         return len(ended)
 
 
+def sweep_uploads(app: Flask) -> int:
+    """Resumable uploads past their expiry, and their gathered bytes, removed (tus expiration)."""
+    from .extensions.database import get_session
+    from .services.evidence.uploads import sweep_expired
+
+    with app.app_context():
+        session = get_session()
+        removed = sweep_expired(session, app.config["GRIDPATROL"])
+        session.commit()
+        return removed
+
+
 def write_daily_anchor(app: Flask) -> Path | None:
     """The day's audit anchor (services.core.anchors) as soon as the local day has none: the head as the day
     begins, so each anchor closes the day before. Returns the file written, or None."""
@@ -47,7 +59,7 @@ def start_housekeeping(app: Flask, every_s: float = 60.0) -> threading.Thread:
     def run() -> None:
         while True:
             time.sleep(every_s)
-            for job in (run_once, write_daily_anchor):
+            for job in (run_once, sweep_uploads, write_daily_anchor):
                 try:
                     job(app)
                 except Exception:  # noqa: BLE001 - retried next round; the failure is logged

@@ -86,6 +86,27 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "evidence_file_differs": ("该证据的{role}文件已上传且内容不同，不能替换",
                               "This evidence already has a different {role} file; it cannot be replaced"),
     "evidence_file_missing": ("该文件尚未上传", "This file has not been uploaded yet"),
+    "tus_version": ("请使用 tus {version} 协议（请求头 Tus-Resumable: {version}）",
+                    "Speak tus {version} (header Tus-Resumable: {version})"),
+    "upload_metadata_invalid": ("Upload-Metadata 格式不正确（{key}）：每项为“名称 base64值”，以逗号分隔",
+                                "Upload-Metadata is malformed ({key}): comma-separated `key base64(value)` pairs"),
+    "upload_checksum_algorithm": ("不支持该校验算法，可用：{algorithms}", "Unsupported checksum algorithm; use one of {algorithms}"),
+    "upload_checksum_invalid": ("Upload-Checksum 格式不正确", "Upload-Checksum is malformed"),
+    "upload_checksum_mismatch": ("这段数据与其校验值不符，未保存，请重新发送这一段",
+                                 "This chunk does not match its checksum; nothing was kept: send it again"),
+    "upload_role_invalid": ("role 须为 original 或 display", "role must be original or display"),
+    "upload_evidence_unknown": (
+        "未找到您的证据记录 {client_id}，请先提交证据记录（POST /api/v1/evidence）再上传文件",
+        "No evidence record {client_id} of yours; declare it first (POST /api/v1/evidence), then upload its files",
+    ),
+    "upload_length_required": ("请在创建上传时给出文件大小（Upload-Length）", "Give the file's size (Upload-Length) when creating the upload"),
+    "upload_not_found": ("上传不存在或已过期，请重新开始上传", "The upload does not exist or has expired; start it again"),
+    "upload_offset_mismatch": ("续传位置不符：服务器已收到 {expected} 字节，请从该位置继续",
+                               "Wrong offset: the server holds {expected} bytes; go on from there"),
+    "upload_past_length": ("发送的数据超过了声明的文件大小（{length} 字节）", "More bytes than the declared length ({length})"),
+    "upload_content_type": ("续传数据的 Content-Type 须为 {content_type}", "A PATCH's Content-Type must be {content_type}"),
+    "evidence_file_lost": ("该文件在存储中已丢失，请联系管理员从备份恢复",
+                           "This file is missing from storage; ask an administrator to restore it from backup"),
 }
 
 

@@ -15,13 +15,14 @@ from ..errors import (
     UnsupportedMedia,
 )
 from ..i18n import error_message, field_texts, localize, message
+from ..services.evidence.uploads import ChecksumMismatch, WrongProtocol
 from .database import sqlite_dbapi_module
 
 log = logging.getLogger(__name__)
 
 STATUS: dict[type[DomainError], int] = {
     InvalidInput: 400, NotAuthenticated: 401, NotAllowed: 403, NotFound: 404, Conflict: 409, TooLarge: 413,
-    UnsupportedMedia: 415, Locked: 423,
+    UnsupportedMedia: 415, Locked: 423, ChecksumMismatch: 460, WrongProtocol: 412,
     TooManyAttempts: 429,
 }
 

@@ -1,7 +1,7 @@
 """All models, imported here so Alembic and the app see one metadata."""
 from .audit import GENESIS_HASH, AuditEntry
 from .base import Base, utcnow
-from .evidence import EVIDENCE_KINDS, FILE_ROLES, UPLOADED_ROLES, Evidence, EvidenceFile
+from .evidence import EVIDENCE_KINDS, FILE_ROLES, UPLOADED_ROLES, Evidence, EvidenceFile, Upload
 from .coverage import CoverageLattice, CoveragePatrolDay, PatrolGridVisit, PatrolTask
 from .org import AREA_KINDS, Area, Department, Squad, squad_areas
 from .patrols import END_REASONS, Patrol, PatrolBatch, TrackChunk
@@ -9,6 +9,6 @@ from .users import ROLES, LoginAttempt, LoginLock, RefreshToken, User, UserRole
 
 __all__ = [
     "AREA_KINDS", "END_REASONS", "ROLES", "GENESIS_HASH", "Area", "AuditEntry", "Base", "CoverageLattice", "Department",
-    "CoveragePatrolDay", "EVIDENCE_KINDS", "Evidence", "EvidenceFile", "FILE_ROLES", "UPLOADED_ROLES", "PatrolGridVisit", "PatrolTask", "LoginAttempt", "LoginLock",
+    "CoveragePatrolDay", "EVIDENCE_KINDS", "Evidence", "EvidenceFile", "FILE_ROLES", "UPLOADED_ROLES", "Upload", "PatrolGridVisit", "PatrolTask", "LoginAttempt", "LoginLock",
     "Patrol", "PatrolBatch", "RefreshToken", "Squad", "TrackChunk", "User", "UserRole", "squad_areas", "utcnow",
 ]

@@ -64,3 +64,23 @@ class EvidenceFile(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     evidence: Mapped[Evidence] = relationship(back_populates="files", lazy="raise")
+
+
+class Upload(Base):
+    """A resumable upload (tus 1.0) of one file of one evidence record: the bytes so far sit in the upload
+    directory until the last one arrives; then the file is taken in as a multipart upload would be."""
+
+    __tablename__ = "uploads"
+    __table_args__ = (CheckConstraint("role IN ('original','display')", name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(43), unique=True)  # the URL's secret part: not guessable
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    length: Mapped[int] = mapped_column(BigInteger)
+    received: Mapped[int] = mapped_column(BigInteger, default=0)  # the tus Upload-Offset
+    meta: Mapped[dict] = mapped_column(JSON, default=dict)  # Upload-Metadata as sent, decoded
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    completed_at: Mapped[datetime | None]

@@ -20,8 +20,9 @@ def register_resources(api: Api) -> None:
     from .coverage.routes import blp as coverage
     from .squads.routes import blp as squads
     from .tasks.routes import blp as tasks
+    from .uploads.routes import blp as uploads
     from .users.routes import blp as users
 
     for blueprint in (health, config, auth, me, areas, users, squads, departments, audit, patrols,
-                      tasks, coverage, evidence):
+                      tasks, coverage, evidence, uploads):
         api.register_blueprint(blueprint)

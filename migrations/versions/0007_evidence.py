@@ -63,9 +63,32 @@ def upgrade() -> None:
     with op.batch_alter_table('evidence_files', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_evidence_files_evidence_id'), ['evidence_id'], unique=False)
 
+    op.create_table('uploads',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('token', sa.String(length=43), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('evidence_id', sa.Integer(), nullable=False),
+    sa.Column('role', sa.String(length=16), nullable=False),
+    sa.Column('length', sa.BigInteger(), nullable=False),
+    sa.Column('received', sa.BigInteger(), nullable=False),
+    sa.Column('meta', sa.JSON(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('completed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("role IN ('original','display')", name=op.f('ck_uploads_role')),
+    sa.ForeignKeyConstraint(['evidence_id'], ['evidence.id'], name=op.f('fk_uploads_evidence_id_evidence'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_uploads_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_uploads')),
+    sa.UniqueConstraint('token', name=op.f('uq_uploads_token'))
+    )
+    with op.batch_alter_table('uploads', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_uploads_evidence_id'), ['evidence_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_uploads_expires_at'), ['expires_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_uploads_user_id'), ['user_id'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_table('uploads')
     with op.batch_alter_table('evidence_files', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_evidence_files_evidence_id'))
 

@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 
 from flask import Flask, Response
 
+from ...errors import NotFound
 from ...models import Evidence, EvidenceFile
 from .storage import Storage, storage_from_settings
+
+log = logging.getLogger(__name__)
 
 
 def storage(app: Flask) -> Storage:
@@ -18,7 +22,14 @@ def storage(app: Flask) -> Storage:
 
 
 def send(app: Flask, stored: EvidenceFile) -> Response:
-    response = Response(storage(app).stream(stored.storage_key), mimetype=stored.media_type)
+    try:
+        chunks = storage(app).stream(stored.storage_key)
+    except FileNotFoundError:
+        # The row is there, the file is not: storage lost it (or someone removed it). Say so, loudly.
+        log.error("evidence file missing from storage: evidence %s %s at %s", stored.evidence_id, stored.role,
+                  stored.storage_key)
+        raise NotFound("evidence_file_lost") from None
+    response = Response(chunks, mimetype=stored.media_type)
     response.content_length = stored.size_bytes
     response.headers["X-Content-Type-Options"] = "nosniff"  # a file is only ever what its media type says
     response.headers["Cache-Control"] = "private, max-age=86400, immutable"  # keys change with the bytes
