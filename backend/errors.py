@@ -59,6 +59,12 @@ class UnsupportedMedia(DomainError):
     code = "unsupported_media_type"
 
 
+class Unavailable(DomainError):
+    """Something the deployment lacks (a font, a service): the operator's to fix, not the user's."""
+
+    code = "service_unavailable"
+
+
 class Locked(DomainError):
     code = "account_locked"
 

@@ -105,6 +105,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                "Wrong offset: the server holds {expected} bytes; go on from there"),
     "upload_past_length": ("发送的数据超过了声明的文件大小（{length} 字节）", "More bytes than the declared length ({length})"),
     "upload_content_type": ("续传数据的 Content-Type 须为 {content_type}", "A PATCH's Content-Type must be {content_type}"),
+    "watermark_unavailable": ("服务器未安装中文字体，暂时无法生成水印照片，请联系管理员安装 fonts-noto-cjk",
+                              "The server has no CJK font for watermark copies; ask an administrator to install fonts-noto-cjk"),
     "evidence_file_lost": ("该文件在存储中已丢失，请联系管理员从备份恢复",
                            "This file is missing from storage; ask an administrator to restore it from backup"),
 }

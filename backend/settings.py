@@ -61,6 +61,7 @@ class Settings:
     evidence_max_pixels: int = 120_000_000  # 108 MP phone cameras exist; a decompression bomb is far above
     evidence_position_gap_m: float = 200.0  # EXIF GPS farther than this from the phone's fix is flagged
     evidence_time_gap_s: float = 600.0  # EXIF time farther than this from the phone's shutter time is flagged
+    watermark_font: str = ""  # a CJK font file ("path.ttc#index"); default: Noto Sans CJK SC from fonts-noto-cjk
     upload_dir: str = ""  # unfinished resumable uploads; shared by every app server behind one proxy
     upload_expiry_s: int = 24 * 3600  # an upload untouched this long is removed (tus expiration)
     original_upload: str = "wifi"  # the PWA's default for sending originals: always | wifi | never
@@ -106,6 +107,7 @@ class Settings:
             evidence_position_gap_m=float(env.get("EVIDENCE_POSITION_GAP_M", 200.0)),
             evidence_time_gap_s=float(env.get("EVIDENCE_TIME_GAP_S", 600.0)),
             upload_dir=env.get("UPLOAD_DIR") or str(var_dir / "uploads"),
+            watermark_font=env.get("WATERMARK_FONT", ""),
             upload_expiry_s=int(env.get("UPLOAD_EXPIRY_S", 24 * 3600)),
             original_upload=env.get("ORIGINAL_UPLOAD", "wifi"),
         )

@@ -24,7 +24,7 @@ def test_every_paginated_route_documents_the_page_it_can_serve(shared_app):
     spec = shared_app.test_client().get("/api/openapi.json").get_json()
     pages = [p for ops in spec["paths"].values() for op in ops.values() if isinstance(op, dict)
              for p in op.get("parameters", []) if p.get("name") == "page"]
-    assert len(pages) == 7 and all(p["schema"]["maximum"] == INT_MAX for p in pages)
+    assert len(pages) == 8 and all(p["schema"]["maximum"] == INT_MAX for p in pages)
 
 
 def test_a_body_that_is_not_utf8_is_refused_not_read_as_no_body(client, auth):
@@ -43,4 +43,4 @@ def test_the_routes_without_a_token_are_documented_so(shared_app):
               if isinstance(op, dict) and op.get("security") == []}
     assert spec["security"] == [{"bearerAuth": []}]
     assert public == {"GET /api/health", "GET /api/v1/config", "POST /api/v1/auth/login", "POST /api/v1/auth/refresh",
-                      "POST /api/v1/auth/logout"}
+                      "POST /api/v1/auth/logout", "OPTIONS /api/v1/uploads"}  # tus discovery: what the server speaks

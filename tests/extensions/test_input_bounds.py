@@ -62,7 +62,8 @@ def _cases(spec: dict) -> list:
             if method == "parameters":
                 continue
             params = [p for p in shared + op.get("parameters", []) if "in" in p]
-            path_ints = {p["name"]: 1 for p in params if p["in"] == "path"}
+            # every other path value valid: an id, or the first of its named values
+            path_ints = {p["name"]: p["schema"].get("enum", [1])[0] for p in params if p["in"] == "path"}
             for p in params:
                 if p["in"] not in ("path", "query"):
                     continue
@@ -127,7 +128,8 @@ def _walk(fields: dict, path: tuple) -> object:
 def test_a_value_no_column_or_clock_holds_is_a_400_naming_the_field(shared_app, shared_auth, method, path,
                                                                     path_values, query, content_type, body, field):
     url = re.sub(r"{(\w+)}", lambda m: str(path_values[m.group(1)]), path)
-    kwargs = {"query_string": query, "headers": shared_auth.headers("admin", **{"If-Match": '"any"'})}
+    kwargs = {"query_string": query, "headers": shared_auth.headers("admin", **{"If-Match": '"any"',
+                                                                                "Tus-Resumable": "1.0.0"})}
     before = _counts(shared_app)
     if content_type == "application/json":
         kwargs["data"], kwargs["content_type"] = json.dumps(body), content_type
@@ -136,6 +138,9 @@ def test_a_value_no_column_or_clock_holds_is_a_400_naming_the_field(shared_app, 
     client = shared_app.test_client()
     response = client.open(url, method=method.upper(), **kwargs)
     assert response.status_code == 400, response.get_data(as_text=True)
+    if method == "head":  # a HEAD answer has no body to name the field in
+        assert _counts(shared_app) == before
+        return
     answer = response.get_json()
     assert answer["code"] == "validation_error" and answer["message"] == "提交的内容有误，请检查标出的字段"
     messages = _walk(answer["details"]["fields"], field)

@@ -75,7 +75,7 @@ def test_messages_are_chinese_by_default_and_english_on_request(shared_app):
 
 
 def test_body_over_the_limit_is_413(built_app):
-    client = built_app(max_content_length=1000).test_client()
+    client = built_app(max_content_length=1000, evidence_max_bytes=1000).test_client()
     small = client.post("/api/v1/auth/login", json={"username": "admin", "password": "gridpatrol-demo"})
     assert small.status_code == 200
     big = client.post("/api/v1/auth/login", json={"username": "admin", "password": "x" * 2000})

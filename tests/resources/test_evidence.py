@@ -61,7 +61,7 @@ def test_real_photo_as_an_integration_sends_it(client, auth, shared_data, name, 
     body = r.get_json()
     assert body["sha256"] == sha(data) and body["expected"] == []
     files = {f["role"]: f for f in body["files"]}
-    assert set(files) == {"original", "display", "thumbnail"}
+    assert set(files) == {"original", "display", "thumbnail", "watermark"}
     assert files["original"]["sha256"] == sha(data) and files["original"]["size_bytes"] == len(data)
     assert (files["original"]["width"], files["original"]["height"]) == size
     if exif_lonlat is None:
@@ -84,10 +84,14 @@ def test_real_photo_as_an_integration_sends_it(client, auth, shared_data, name, 
     assert not shown.getexif() and "icc_profile" not in shown.info  # no metadata in a derived copy
     thumb = Image.open(io.BytesIO(client.get(files["thumbnail"]["url"], headers=headers).data))
     assert max(thumb.size) == min(320, max(size))
+    stamped = Image.open(io.BytesIO(client.get(files["watermark"]["url"], headers=headers).data))
+    assert max(stamped.size) == max(960, max(shown.size))  # small photos are enlarged for a readable stamp
+    assert abs(stamped.width / stamped.height - shown.width / shown.height) < 0.02
+    assert files["watermark"]["made_by"] == "server" and not stamped.getexif()
 
     verified = client.get(f"/api/v1/evidence/{body['id']}/verify", headers=headers).get_json()
     assert verified["ok"] and verified["original_matches_capture"]
-    assert {f["role"] for f in verified["files"]} == {"original", "display", "thumbnail"}
+    assert {f["role"] for f in verified["files"]} == {"original", "display", "thumbnail", "watermark"}
 
 
 def test_times_compared_with_the_phone(client, auth, shared_data):
@@ -137,14 +141,15 @@ def test_display_first_then_the_original(app, client, auth, shared_data):
     assert body["id"] == declared["id"] and body["expected"] == ["original"]
     files = {f["role"]: f for f in body["files"]}
     assert files["display"]["sha256"] == sha(display) and files["display"]["made_by"] == "client"
-    assert files["thumbnail"]["made_by"] == "server" and body["exif"] is None  # canvas copies carry no EXIF
+    assert files["thumbnail"]["made_by"] == files["watermark"]["made_by"] == "server"
+    assert body["exif"] is None  # canvas copies carry no EXIF
 
     later = post_evidence(client, headers, "ev-phone-0001", original, role="original").get_json()
     assert later["expected"] == [] and later["exif"]["model"] == "iPhone 6"
     files = {f["role"]: f for f in later["files"]}
     assert files["original"]["sha256"] == sha(original)
     assert files["display"]["sha256"] == sha(display)  # the phone's copy stays
-    assert len(later["files"]) == 3
+    assert len(later["files"]) == 4
 
 
 def test_an_original_that_is_not_the_captured_file(app, client, auth, shared_data):
@@ -204,9 +209,9 @@ def test_ten_parallel_retries_make_one_record(app, auth, shared_data):
         t.join()
     assert sorted(answers) == [200] * 9 + [201]
     listed = app.test_client().get("/api/v1/evidence", headers=headers).get_json()
-    assert len(listed) == 1 and len(listed[0]["files"]) == 3
+    assert len(listed) == 1 and len(listed[0]["files"]) == 4
     kept = sorted(p.name for p in media_files(app))
-    assert len(kept) == 3 and not any(n.startswith(".part-") for n in kept)
+    assert len(kept) == 4 and not any(n.startswith(".part-") for n in kept)
 
 
 # --- refused files store nothing ----------------------------------------------------------------------------
@@ -314,7 +319,7 @@ def test_visibility_matrix(app, client, auth, shared_data):
         headers = auth.headers(user)
         status = 200 if sees else 404
         assert client.get(f"/api/v1/evidence/{body['id']}", headers=headers).status_code == status, user
-        for role in ("original", "display", "thumbnail"):
+        for role in ("original", "display", "thumbnail", "watermark"):
             assert client.get(f"/api/v1/evidence/{body['id']}/files/{role}", headers=headers).status_code == status
         assert client.get(f"/api/v1/evidence/{body['id']}/verify", headers=headers).status_code == status
         listed = [e["id"] for e in client.get("/api/v1/evidence", headers=headers).get_json()]

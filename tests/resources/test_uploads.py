@@ -166,5 +166,6 @@ def test_display_copy_by_tus(client, auth, original):
     url = create(client, headers, "ev-tus-00007", len(display), role="display").headers["Location"]
     assert patch(client, headers, url, 0, display).status_code == 204
     record = client.get("/api/v1/evidence?client_id=ev-tus-00007", headers=headers).get_json()[0]
-    assert {f["role"]: f["made_by"] for f in record["files"]} == {"display": "client", "thumbnail": "server"}
+    assert {f["role"]: f["made_by"] for f in record["files"]} == {"display": "client", "thumbnail": "server",
+                                                                 "watermark": "server"}
     assert record["expected"] == ["original"]

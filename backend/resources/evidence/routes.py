@@ -75,12 +75,20 @@ def get_evidence(evidence_id):
     return visible_evidence(get_session(), current_user(), evidence_id)
 
 
-@blp.route("/<int:evidence_id>/files/<any(original,display,thumbnail):role>")
-@blp.response(200, content_type="image/jpeg", description="The file's bytes, in its own media type")
+_IMAGE = {"schema": {"type": "string", "format": "binary"}}
+
+
+@blp.route("/<int:evidence_id>/files/<any(original,display,thumbnail,watermark):role>")
+@blp.doc(responses={200: {"description": "The file's bytes: the original in its own type, the copies as JPEG",
+                          "content": {t: _IMAGE for t in ("image/jpeg", "image/png", "image/webp", "image/heic")}}})
 def get_file(evidence_id, role):
-    """A file of the record: original (byte for byte), display (1920 px) or thumbnail (320 px)."""
-    evidence = visible_evidence(get_session(), current_user(), evidence_id)
+    """A file of the record: original (byte for byte), display (1920 px), thumbnail (320 px) or watermark (the
+    display copy with time, place and officer burned in, 水印相机)."""
+    session = get_session()
+    evidence = visible_evidence(session, current_user(), evidence_id)
     stored = evidence.file(role)
+    if stored is None and role == "watermark":
+        stored = evidence_files.ensure_watermark(current_app, session, evidence)
     if stored is None:
         raise NotFound("evidence_file_missing")
     return evidence_files.send(current_app, stored)

@@ -3,6 +3,7 @@ caller's token like every other route. Declare the evidence first (POST /api/v1/
 create an upload with Upload-Metadata `evidence` (its client_id) and `role` (original or display)."""
 from __future__ import annotations
 
+import re
 from email.utils import format_datetime
 
 from flask import Response, current_app, request
@@ -10,9 +11,10 @@ from flask.views import MethodView
 from werkzeug.exceptions import ClientDisconnected
 
 from ...context import client_addr, current_user
-from ...errors import Conflict, DomainError, InvalidInput, UnsupportedMedia
+from ...errors import Conflict, DomainError, InvalidInput, Text, UnsupportedMedia
 from ...extensions.api import PUBLIC, Blueprint
 from ...extensions.database import get_session
+
 from ...models import Upload
 from ...policies import require_evidence_uploader
 from ...services.evidence import files as evidence_files
@@ -24,13 +26,20 @@ blp = Blueprint("uploads", __name__, url_prefix="/api/v1/uploads",
 OFFSET_TYPE = "application/offset+octet-stream"
 _TUS_HEADER = {"name": "Tus-Resumable", "in": "header", "required": True,
                "schema": {"type": "string", "enum": [uploads.TUS_VERSION]}}
-_TOKEN = {"name": "token", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{43}$"}}
+_TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")
+_TOKEN = {"name": "token", "in": "path", "required": True,
+          "schema": {"type": "string", "pattern": f"^{_TOKEN_PATTERN.pattern}$"}}
+_NOT_A_TOKEN = Text("不是有效的上传地址，请重新开始上传", "Not an upload address; start the upload again.")
 
 
 @blp.before_request
 def _protocol_version():
     if request.method != "OPTIONS" and request.headers.get("Tus-Resumable") != uploads.TUS_VERSION:
         raise uploads.WrongProtocol(version=uploads.TUS_VERSION)
+    token = (request.view_args or {}).get("token")
+    if token is not None and not _TOKEN_PATTERN.fullmatch(token):
+        # never a lookup: a NUL cannot even be sent to PostgreSQL
+        raise InvalidInput("validation_error", details={"fields": {"token": [_NOT_A_TOKEN]}})
 
 
 @blp.after_request

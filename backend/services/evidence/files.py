@@ -2,12 +2,17 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 
 from flask import Flask, Response
+from PIL import Image
+from sqlalchemy.orm import Session
 
-from ...errors import NotFound
-from ...models import Evidence, EvidenceFile
+from ...errors import NotFound, Unavailable
+from ...models import Evidence, EvidenceFile, User
+from . import images
+from .intake import add_watermark
 from .storage import Storage, storage_from_settings
 
 log = logging.getLogger(__name__)
@@ -57,3 +62,23 @@ def verify(app: Flask, evidence: Evidence) -> dict:
     return {"evidence_id": evidence.id, "capture_sha256": evidence.sha256,
             "original_matches_capture": None if original is None else original["computed_sha256"] == evidence.sha256,
             "ok": all(c["ok"] for c in checks), "files": checks}
+
+
+def ensure_watermark(app: Flask, session: Session, evidence: Evidence) -> EvidenceFile:
+    """The watermark copy, made now when it is missing (a record from before a font was installed)."""
+    found = evidence.file("watermark")
+    if found is not None:
+        return found
+    display = evidence.file("display")
+    if display is None:
+        raise NotFound("evidence_file_missing")
+    uploader = session.get(User, evidence.uploaded_by_id)
+    assert uploader is not None  # the foreign key
+    shown = images.fit(images.upright_rgb(Image.open(io.BytesIO(storage(app).read(display.storage_key)))),
+                       images.DISPLAY_LONG_EDGE_PX)
+    if not add_watermark(session, storage(app), app.config["GRIDPATROL"], uploader, evidence, shown):
+        raise Unavailable("watermark_unavailable")
+    session.commit()
+    made = evidence.file("watermark")
+    assert made is not None
+    return made

@@ -129,18 +129,23 @@ def upright_rgb(picture: Image.Image) -> Image.Image:
     return turned.convert("RGB")
 
 
-def _jpeg(picture: Image.Image, long_edge_px: int, quality: int) -> Derived:
+def fit(picture: Image.Image, long_edge_px: int) -> Image.Image:
+    """A copy no larger than `long_edge_px` on its long edge (never enlarged)."""
     copy = picture.copy()
     copy.thumbnail((long_edge_px, long_edge_px), Image.Resampling.LANCZOS, reducing_gap=2.0)
+    return copy
+
+
+def encode_jpeg(picture: Image.Image, quality: int) -> Derived:
     out = io.BytesIO()
     # No exif= or icc: a derived copy carries no metadata (EXIF of the original stays in the original only).
-    copy.save(out, "JPEG", quality=quality, optimize=True, progressive=True)
-    return Derived(out.getvalue(), "image/jpeg", copy.width, copy.height)
+    picture.save(out, "JPEG", quality=quality, optimize=True, progressive=True)
+    return Derived(out.getvalue(), "image/jpeg", picture.width, picture.height)
 
 
 def display_copy(upright: Image.Image) -> Derived:
-    return _jpeg(upright, DISPLAY_LONG_EDGE_PX, DISPLAY_QUALITY)
+    return encode_jpeg(fit(upright, DISPLAY_LONG_EDGE_PX), DISPLAY_QUALITY)
 
 
 def thumbnail(upright: Image.Image) -> Derived:
-    return _jpeg(upright, THUMBNAIL_LONG_EDGE_PX, THUMBNAIL_QUALITY)
+    return encode_jpeg(fit(upright, THUMBNAIL_LONG_EDGE_PX), THUMBNAIL_QUALITY)

@@ -7,6 +7,7 @@ A file is written to storage, whole, before its row commits; a row never names a
 """
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,11 +22,14 @@ from ...models import UPLOADED_ROLES, Evidence, EvidenceFile, User
 from ...policies import may_add_files
 from ...settings import Settings
 from ..core import audit
-from . import images
+from ...policies import AreaScope
+from ..core.areas import locate
+from . import images, watermark
 from .storage import Storage, evidence_key
 from geo.exif import ExifFacts, edited_by
 from geo.projection import geodesic_distance_m
 
+log = logging.getLogger(__name__)
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")  # a camera's wall clock without an offset is read as the township's time
 DECLARED = ("captured_at", "lon", "lat", "accuracy_m", "sha256")
 
@@ -110,19 +114,41 @@ def receive_file(session: Session, storage: Storage, settings: Settings, user: U
         evidence.exif = checked.exif.as_json()
     if role == "original" or evidence.checks == {}:
         evidence.checks = corroborate(evidence, checked.exif, settings)
-    upright = None
-    for derived_role, make in (("display", images.display_copy), ("thumbnail", images.thumbnail)):
-        if evidence.file(derived_role) is None:
-            upright = upright or images.upright_rgb(checked.picture)
-            copy = make(upright)
-            _insert_file(session, evidence, _store(storage, evidence, derived_role, copy.data,
-                                                   images.sha256_hex(copy.data), copy.media_type, copy.width,
-                                                   copy.height, made_by="server"))
+    upright = images.upright_rgb(checked.picture)
+    shown = images.fit(upright, images.DISPLAY_LONG_EDGE_PX)  # what people see: the base of every other copy
+    if evidence.file("display") is None:
+        _insert_derived(session, storage, evidence, "display", images.encode_jpeg(shown, images.DISPLAY_QUALITY))
+    if evidence.file("thumbnail") is None:
+        _insert_derived(session, storage, evidence, "thumbnail", images.thumbnail(shown))
+    if evidence.file("watermark") is None:
+        add_watermark(session, storage, settings, user, evidence, shown)
     _arrived(evidence, role)
     if role == "original":
         _arrived(evidence, "display")  # the server made it from the original: nothing more is needed
     audit.record(session, "evidence.file", "evidence", evidence.id, actor=user, client_addr=client_addr,
                  after={"role": role, "sha256": digest, "size_bytes": len(data), "media_type": checked.media_type})
+    return True
+
+
+def _insert_derived(session: Session, storage: Storage, evidence: Evidence, role: str, copy: images.Derived) -> None:
+    _insert_file(session, evidence, _store(storage, evidence, role, copy.data, images.sha256_hex(copy.data),
+                                           copy.media_type, copy.width, copy.height, made_by="server"))
+
+
+def add_watermark(session: Session, storage: Storage, settings: Settings, officer: User, evidence: Evidence,
+                  shown: images.Image.Image) -> bool:
+    """The watermark copy (水印相机) from the picture as shown; False when the deployment has no CJK font."""
+    font = watermark.find_font(settings.watermark_font)
+    if font is None:
+        log.warning("no CJK font for watermark copies: install fonts-noto-cjk or set WATERMARK_FONT")
+        return False
+    place = None
+    if evidence.lon is not None and evidence.lat is not None:
+        found = locate(session, AreaScope(True, frozenset()), evidence.lon, evidence.lat)
+        place = " · ".join(a["name"] for a in (found["town"], found["village"], found["grid"]) if a) or None
+    stamp = watermark.stamp_for(evidence.captured_at, evidence.lon, evidence.lat, evidence.accuracy_m, place,
+                                officer.display_name, officer.certificate_no, evidence.id, evidence.sha256)
+    _insert_derived(session, storage, evidence, "watermark", watermark.burn(shown, stamp, font))
     return True
 
 

@@ -39,11 +39,11 @@ def test_upload_read_verify_on_s3(s3_app, s3_endpoint, shared_data):
     client, headers = s3_app.test_client(), Auth(s3_app).headers("officer1")
     data = (shared_data / "photos" / "exif-samples__mobile_HMD_Nokia_8.3_5G.jpg").read_bytes()
     body = post_evidence(client, headers, "ev-s3-000001", data).get_json()
-    assert {f["role"] for f in body["files"]} == {"original", "display", "thumbnail"}
+    assert {f["role"] for f in body["files"]} == {"original", "display", "thumbnail", "watermark"}
 
     s3 = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
     keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=settings.media_s3_bucket)["Contents"])
-    assert len(keys) == 3 and all(k.startswith("town-a/evidence/") for k in keys)
+    assert len(keys) == 4 and all(k.startswith("town-a/evidence/") for k in keys)
     original_key = next(k for k in keys if "/original-" in k)
     stored = s3.get_object(Bucket=settings.media_s3_bucket, Key=original_key)
     assert hashlib.sha256(stored["Body"].read()).hexdigest() == body["sha256"]
