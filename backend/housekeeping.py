@@ -1,6 +1,7 @@
 """Work a served app does by itself, on a timer in each worker: patrols nobody ended are ended (idle, shift over),
-expired resumable uploads are removed, and the day's audit anchor is written. Several workers may run it at once: each patrol is ended once (row locks,
-SKIP LOCKED), and the day's anchor file is made once (whoever creates it first)."""
+expired resumable uploads are removed, overdue cases flagged and escalated, and the day's audit anchor is
+written. Several workers may run it at once: each patrol is ended and each case escalated once
+(row locks, SKIP LOCKED), and the day's anchor file is made once (whoever creates it first)."""
 from __future__ import annotations
 
 import logging
@@ -38,6 +39,18 @@ def sweep_uploads(app: Flask) -> int:
         return removed
 
 
+def sweep_overdue_cases(app: Flask) -> int:
+    """Overdue flags on open cases, and escalation (督办) of those newly overdue (services.cases.overdue)."""
+    from .extensions.database import get_session
+    from .services.cases import overdue
+
+    with app.app_context():
+        session = get_session()
+        changed = overdue.sweep(session)
+        session.commit()
+        return changed
+
+
 def write_daily_anchor(app: Flask) -> Path | None:
     """The day's audit anchor (services.core.anchors) as soon as the local day has none: the head as the day
     begins, so each anchor closes the day before. Returns the file written, or None."""
@@ -59,7 +72,7 @@ def start_housekeeping(app: Flask, every_s: float = 60.0) -> threading.Thread:
     def run() -> None:
         while True:
             time.sleep(every_s)
-            for job in (run_once, sweep_uploads, write_daily_anchor):
+            for job in (run_once, sweep_uploads, sweep_overdue_cases, write_daily_anchor):
                 try:
                     job(app)
                 except Exception:  # noqa: BLE001 - retried next round; the failure is logged

@@ -65,6 +65,7 @@ class Settings:
     upload_dir: str = ""  # unfinished resumable uploads; shared by every app server behind one proxy
     upload_expiry_s: int = 24 * 3600  # an upload untouched this long is removed (tus expiration)
     original_upload: str = "wifi"  # the PWA's default for sending originals: always | wifi | never
+    case_after_photo_gap_m: float = 50.0  # an "after" photo farther than this from the case's spot is flagged
     extra: dict = field(default_factory=dict)
 
     @property
@@ -110,6 +111,7 @@ class Settings:
             watermark_font=env.get("WATERMARK_FONT", ""),
             upload_expiry_s=int(env.get("UPLOAD_EXPIRY_S", 24 * 3600)),
             original_upload=env.get("ORIGINAL_UPLOAD", "wifi"),
+            case_after_photo_gap_m=float(env.get("CASE_AFTER_PHOTO_GAP_M", 50.0)),
         )
         for key, value in overrides.items():
             setattr(s, key, value)

@@ -7,9 +7,10 @@ Each role's reach in words:
                      plans and coverage
   officer            the same areas as their squad leader; their own patrols, plans and coverage
   supervisor         their village and the grids it spans; themselves; no positions
-  department         only what was whistled to them (nothing yet: whistles arrive with cases)
+  department         only the cases whistled to them (and those cases' evidence)
 
-Evidence (policies.evidence): the uploader, their squad's leader, commanders and admins.
+Evidence (policies.evidence): the uploader, their squad's leader, commanders and admins, and whoever sees a case
+it is attached to. Cases (policies.cases): see its docstring; the moves per role are services.cases.cycle.MOVES.
 """
 from .core import (
     ADMINS, AREA_WRITERS, SEE_ALL_ROLES, VILLAGE_OVERLAP_MIN_RATIO, AreaScope, area_scope, can_read_user_admin_fields,

@@ -1,14 +1,14 @@
 """Who may add and see evidence (photos and, later, audio and video).
 
-Evidence shows people, places and number plates: it is personal information. Until it is attached to a case, a
-photo is seen by whoever took it, their squad's leader, commanders and admins. (Cases widen this to whoever may see
-the case: the case cycle adds its rule here, in one place.)"""
+Evidence shows people, places and number plates: it is personal information. A photo is seen by whoever took it,
+their squad's leader, commanders and admins, and by whoever may see a case it is attached to (policies.cases)."""
 from __future__ import annotations
 
-from sqlalchemy import Select, false, or_
+from sqlalchemy import Select, or_, select
 
 from ..errors import NotAllowed
-from ..models import Evidence, User
+from ..models import Case, CaseEvidence, Evidence, User
+from .cases import case_visibility
 from .core import sees_everything
 
 # Everyone who reports or reports back: officers and leaders, village supervisors, department liaisons, the centre.
@@ -23,10 +23,12 @@ def require_evidence_uploader(user: User) -> None:
 def scoped_evidence(stmt: Select, user: User) -> Select:
     if sees_everything(user):
         return stmt
-    conditions = [Evidence.uploaded_by_id == user.id]
+    conditions = [Evidence.uploaded_by_id == user.id,
+                  Evidence.id.in_(select(CaseEvidence.evidence_id).join(Case, Case.id == CaseEvidence.case_id)
+                                  .where(case_visibility(user)))]
     if user.has_role("squad_leader") and user.squad_id:
         conditions.append(Evidence.squad_id == user.squad_id)
-    return stmt.where(or_(*conditions)) if conditions else stmt.where(false())
+    return stmt.where(or_(*conditions))
 
 
 def may_add_files(user: User, evidence: Evidence) -> bool:

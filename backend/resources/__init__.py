@@ -9,6 +9,7 @@ if TYPE_CHECKING:
 
 def register_resources(api: Api) -> None:
     from .areas.routes import blp as areas
+    from .cases.routes import blp as cases
     from .audit.routes import blp as audit
     from .auth.routes import blp as auth
     from .config.routes import blp as config
@@ -24,5 +25,5 @@ def register_resources(api: Api) -> None:
     from .users.routes import blp as users
 
     for blueprint in (health, config, auth, me, areas, users, squads, departments, audit, patrols,
-                      tasks, coverage, evidence, uploads):
+                      tasks, coverage, evidence, uploads, cases):
         api.register_blueprint(blueprint)

@@ -24,3 +24,7 @@ def _as_int(value) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+# tus PATCH bodies are raw bytes under their own media type (backend/resources/uploads)
+schemathesis.serializer.alias("application/offset+octet-stream", "application/octet-stream")

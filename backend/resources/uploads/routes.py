@@ -24,8 +24,10 @@ blp = Blueprint("uploads", __name__, url_prefix="/api/v1/uploads",
                 description="Resumable uploads of evidence files (tus 1.0)")
 
 OFFSET_TYPE = "application/offset+octet-stream"
-_TUS_HEADER = {"name": "Tus-Resumable", "in": "header", "required": True,
-               "schema": {"type": "string", "enum": [uploads.TUS_VERSION]}}
+# tus answers a missing or other version with 412 (not a 400), so the header is documented as a string the
+# server checks, not as a required enum that a client tool would reject before sending.
+_TUS_HEADER = {"name": "Tus-Resumable", "in": "header", "required": False, "schema": {"type": "string"},
+               "description": f"`{uploads.TUS_VERSION}`, as tus requires; without it or with another version: 412"}
 _TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")
 _TOKEN = {"name": "token", "in": "path", "required": True,
           "schema": {"type": "string", "pattern": f"^{_TOKEN_PATTERN.pattern}$"}}

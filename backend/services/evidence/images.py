@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import warnings
 from dataclasses import dataclass
 from datetime import tzinfo
@@ -101,11 +102,18 @@ def check_image(data: bytes, *, max_bytes: int, max_pixels: int, local_tz: tzinf
     exif = read_exif(image, local_tz)
     try:
         if image.format == "JPEG":
-            image.draft("RGB", (DISPLAY_LONG_EDGE_PX, DISPLAY_LONG_EDGE_PX))
+            image.draft("RGB", _display_size(width, height))
         image.load()
     except Exception:  # truncated ("image file is truncated"), broken entropy data, a codec refusing it
         raise InvalidInput("image_corrupt") from None
     return CheckedImage(declared, MEDIA_TYPES[declared], width, height, exif, image)
+
+
+def _display_size(width: int, height: int) -> tuple[int, int]:
+    """The display copy's size: what a JPEG must at least be decoded to. Both sides count (draft keeps every side
+    at or above the request), so a (1920, 1920) box would keep a 4032x3024 photo at full size."""
+    scale = min(1.0, DISPLAY_LONG_EDGE_PX / max(width, height))
+    return max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,236 @@
+"""Cases (问题处置): report, the cycle's actions through one endpoint, the list and map, one case with its timeline;
+and the catalogue they run on (categories, the whistle list, the working calendar)."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import current_app
+from flask.views import MethodView
+from sqlalchemy import Select, extract, or_, select
+from sqlalchemy.orm import Session
+
+from ...context import client_addr, current_user
+from ...errors import InvalidInput, NotFound
+from ...extensions.api import Blueprint, link, links, page_of
+from ...extensions.database import get_session
+from ...models import CalendarDay, Case, CaseAction, CaseCategory, CaseEvidence, User, WhistleMatter
+from ...policies.cases import require_case_reporter, scoped_cases
+from ...services.cases import cycle, intake, overdue
+from .schemas import (
+    ActionSchema, CalendarDaySchema, CalendarQuerySchema, CaseActionRequestSchema, CaseCreatedSchema,
+    CaseDetailSchema, CaseMapQuerySchema, CaseMapSchema, CaseQuerySchema, CaseReportSchema, CaseSchema, CategorySchema,
+    DuplicateSchema, NearbyQuerySchema, WhistleMatterSchema,
+)
+
+blp = Blueprint("cases", __name__, url_prefix="/api/v1", description="Cases (问题处置) and their catalogue")
+MAP_LIMIT = 5000
+
+
+def _links(pointer: str) -> dict:
+    p = "/api/v1/cases/{case_id}"
+    return {"get": link(p, "get", "The case with its timeline", case_id=pointer),
+            "act": link(f"{p}/actions", "post", "Take the next step", case_id=pointer)}
+
+
+def _with_overdue(cases: list[Case]) -> list[Case]:
+    now = datetime.now(UTC)
+    for case in cases:
+        case.overdue_now = overdue.flags_of(case, now)  # type: ignore[attr-defined]
+    return cases
+
+
+def visible_case(session: Session, user: User, case_id: int, *, for_update: bool = False) -> Case:
+    stmt = scoped_cases(select(Case).where(Case.id == case_id), user)
+    if for_update:
+        stmt = stmt.with_for_update(of=Case)
+    case = session.scalar(stmt)
+    if case is None:
+        raise NotFound("case_not_found")
+    return case
+
+
+def _duplicates(session: Session, user: User, category: CaseCategory, lon: float, lat: float, source: str,
+                exclude_id: int | None = None) -> list[dict]:
+    found = intake.possible_duplicates(session, category, lon, lat, source, exclude_id=exclude_id, limit=50)
+    visible = set(session.scalars(scoped_cases(select(Case.id).where(Case.id.in_([n.case.id for n in found])),
+                                               user))) if found else set()
+    shown = [n for n in found if n.case.id in visible][:intake.DUPLICATES_SHOWN]
+    photos = dict(session.execute(
+        select(CaseEvidence.case_id, CaseEvidence.evidence_id)
+        .where(CaseEvidence.case_id.in_([n.case.id for n in shown]), CaseEvidence.stage == "before")
+        .order_by(CaseEvidence.id.desc())).all()) if shown else {}
+    return [{"id": n.case.id, "status": n.case.status, "distance_m": round(n.distance_m, 1),
+             "reported_at": n.case.reported_at, "description": n.case.description,
+             "photo_url": f"/api/v1/evidence/{photos[n.case.id]}/files/display" if n.case.id in photos else None}
+            for n in shown]
+
+
+def _filtered(stmt: Select[Any], query: dict, user: User) -> Select[Any]:
+    if query.get("status"):
+        stmt = stmt.where(Case.status.in_(query["status"]))
+    if "category" in query:
+        stmt = stmt.where(Case.category_id == select(CaseCategory.id).where(CaseCategory.code == query["category"])
+                          .scalar_subquery())
+    if "area" in query:
+        a = query["area"]
+        stmt = stmt.where(or_(Case.grid_id == a, Case.village_id == a, Case.zone_id == a, Case.town_id == a))
+    for name, column in (("squad", Case.squad_id), ("department", Case.department_id),
+                         ("assignee", Case.assignee_id), ("source", Case.source), ("open", Case.open)):
+        if name in query:
+            stmt = stmt.where(column == query[name])
+    if "overdue" in query:
+        rule = overdue.overdue_now(datetime.now(UTC))
+        stmt = stmt.where(rule if query["overdue"] else ~rule)
+    if "reported_from" in query:
+        stmt = stmt.where(Case.reported_at >= query["reported_from"])
+    if "reported_to" in query:
+        stmt = stmt.where(Case.reported_at < query["reported_to"])
+    if "q" in query:
+        words = f"%{query['q']}%"
+        stmt = stmt.where(or_(Case.description.like(words), Case.address.like(words)))
+    if query.get("mine"):
+        stmt = stmt.where(or_(Case.reported_by_id == user.id, Case.assignee_id == user.id))
+    return stmt
+
+
+@blp.route("/cases")
+class Cases(MethodView):
+    @blp.arguments(CaseQuerySchema, location="query")
+    @blp.response(200, CaseSchema(many=True))
+    @blp.paginate(page_size=50, max_page_size=500)
+    def get(self, query, pagination_parameters):
+        """Cases the caller may see, newest report first, with filters."""
+        user = current_user()
+        stmt = _filtered(scoped_cases(select(Case), user), query, user)
+        return _with_overdue(page_of(get_session(), stmt, pagination_parameters, Case.reported_at.desc(),
+                                     Case.id.desc()))
+
+    @blp.arguments(CaseReportSchema)
+    @blp.doc(**links(201, **_links("$response.body#/id")))
+    @blp.response(201, CaseCreatedSchema)
+    @blp.alt_response(200, schema=CaseCreatedSchema, description="A retry: the case this client id reported")
+    def post(self, data):
+        """Report a problem: the server fills grid, village, zone, town, squad and the time limits, and answers with
+        the open cases of the category nearby that may be the same matter."""
+        session, user = get_session(), current_user()
+        require_case_reporter(user)
+        source = data["source"] or ("supervisor" if user.has_role("supervisor") and not user.has_role(
+            "officer", "squad_leader") else "patrol")
+        report = intake.Report(
+            client_id=data["client_id"], category_code=data["category"], lon=data["lon"], lat=data["lat"],
+            source=source, description=data["description"], address=data["address"],
+            accuracy_m=data["accuracy_m"], evidence_ids=tuple(data["evidence"]), reporter_name=data["reporter_name"],
+            reported_at=data["reported_at"])
+        case, created = intake.report(session, user, report, client_addr())
+        session.commit()
+        case.possible_duplicates = _duplicates(  # type: ignore[attr-defined]
+            session, user, case.category, case.lon, case.lat, case.source, exclude_id=case.id)
+        return _with_overdue([case])[0], 201 if created else 200
+
+
+@blp.route("/cases/map")
+@blp.arguments(CaseMapQuerySchema, location="query")
+@blp.response(200, CaseMapSchema)
+def case_map(query):
+    """The same filters as the list, as GeoJSON points for the map (at most 5,000, newest first), with each
+    case's status, category and overdue flags."""
+    user, session = current_user(), get_session()
+    stmt = _filtered(scoped_cases(select(Case), user), query, user)
+    if "bbox" in query:
+        x0, y0, x1, y1 = (float(v) for v in query["bbox"].split(","))
+        stmt = stmt.where(Case.lon.between(x0, x1), Case.lat.between(y0, y1))
+    rows = list(session.scalars(stmt.order_by(Case.reported_at.desc(), Case.id.desc()).limit(MAP_LIMIT + 1)))
+    now = datetime.now(UTC)
+    features = [{"type": "Feature", "id": c.id, "geometry": {"type": "Point", "coordinates": [c.lon, c.lat]},
+                 "properties": {"id": c.id, "status": c.status, "category": c.category.code,
+                                "category_name": c.category.name, "overdue": overdue.flags_of(c, now),
+                                "reported_at": c.reported_at.isoformat(), "squad_id": c.squad_id}}
+                for c in rows[:MAP_LIMIT]]
+    return {"type": "FeatureCollection", "features": features, "truncated": len(rows) > MAP_LIMIT}
+
+
+@blp.route("/cases/nearby")
+@blp.arguments(NearbyQuerySchema, location="query")
+@blp.response(200, DuplicateSchema(many=True))
+def nearby(query):
+    """Before sending a report: the open cases of that category nearby that may be the same matter."""
+    session, user = get_session(), current_user()
+    category = intake.category_by_code(session, query["category"])
+    source = "supervisor" if user.has_role("supervisor") and not user.has_role("officer", "squad_leader") \
+        else "patrol"
+    return _duplicates(session, user, category, query["lon"], query["lat"], source)
+
+
+@blp.route("/cases/<int:case_id>")
+@blp.response(200, CaseDetailSchema)
+def get_case(case_id):
+    """One case with its whole timeline (who, when, where, which evidence) and its evidence by stage."""
+    session = get_session()
+    case = visible_case(session, current_user(), case_id)
+    return _detail(session, case)
+
+
+def _detail(session: Session, case: Case) -> Case:
+    timeline = list(session.scalars(select(CaseAction).where(CaseAction.case_id == case.id).order_by(CaseAction.id)))
+    names = dict(session.execute(select(User.id, User.display_name)
+                                 .where(User.id.in_({a.actor_id for a in timeline if a.actor_id}))).all())
+    for action in timeline:
+        action.actor_name = names.get(action.actor_id or 0)  # type: ignore[attr-defined]
+    case.timeline = timeline  # type: ignore[attr-defined]
+    case.evidence = case.evidence_links  # type: ignore[attr-defined]
+    case.co_reporter_ids = sorted(cycle.co_reporters(session, case))  # type: ignore[attr-defined]
+    case.close_conditions = case.category.close_conditions  # type: ignore[attr-defined]
+    return _with_overdue([case])[0]
+
+
+@blp.route("/cases/<int:case_id>/actions", methods=["POST"])
+@blp.arguments(CaseActionRequestSchema)
+@blp.response(201, ActionSchema)
+@blp.alt_response(200, schema=ActionSchema, description="A retry: the action this client id recorded")
+def act(data, case_id):
+    """Take a step of the cycle: accept, reject, dispatch, whistle, acknowledge, handle, verify, close, rework;
+    the exceptions extend, return, park (a handler asks, a leader approves with `approve`), resume; merge a
+    duplicate into its original. A move the case's status does not allow is a 409, one the caller may not take a
+    403, each with the reason."""
+    session, user = get_session(), current_user()
+    case = visible_case(session, user, case_id, for_update=True)
+    request = cycle.ActionRequest(
+        action=data["action"], client_id=data["client_id"], lon=data["lon"], lat=data["lat"],
+        accuracy_m=data["accuracy_m"], note=data["note"], evidence_ids=tuple(data["evidence"]),
+        reason=data["reason"], squad_id=data["squad_id"], assignee_id=data["assignee_id"], matter=data["matter"],
+        needs_works=data["needs_works"], passed=data["passed"], minutes=data["minutes"], approve=data["approve"],
+        into=data["into"])
+    if (data["lon"] is None) != (data["lat"] is None):
+        raise InvalidInput("validation_error", details={"fields": {"lon": ["give lon and lat together"]}})
+    action, created = cycle.apply(session, current_app.config["GRIDPATROL"], user, case, request, client_addr())
+    session.commit()
+    action.actor_name = user.display_name  # type: ignore[attr-defined]
+    return action, 201 if created else 200
+
+
+@blp.route("/case-categories")
+@blp.response(200, CategorySchema(many=True))
+def categories():
+    """The categories one may report (问题类别), with their limits and close conditions."""
+    return list(get_session().scalars(select(CaseCategory).where(CaseCategory.active.is_(True))
+                                      .order_by(CaseCategory.code)))
+
+
+@blp.route("/whistle-matters")
+@blp.response(200, WhistleMatterSchema(many=True))
+def whistle_matters():
+    """The whistle list (吹哨事项清单): each matter's department and report-in limit."""
+    return list(get_session().scalars(select(WhistleMatter).where(WhistleMatter.active.is_(True))
+                                      .order_by(WhistleMatter.code)))
+
+
+@blp.route("/calendar")
+@blp.arguments(CalendarQuerySchema, location="query")
+@blp.response(200, CalendarDaySchema(many=True))
+def calendar(query):
+    """Days that are not what their weekday says: holidays and make-up working days (调休)."""
+    stmt = select(CalendarDay).order_by(CalendarDay.day)
+    if "year" in query:
+        stmt = stmt.where(extract("year", CalendarDay.day) == query["year"])
+    return list(get_session().scalars(stmt))

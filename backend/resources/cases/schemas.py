@@ -1,0 +1,227 @@
+"""Schemas for cases: the report, an action, the case with its timeline, the list's filters, the catalogue."""
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+
+from ...extensions.api import Schema
+from ...models import CASE_ACTIONS, CASE_SOURCES, CASE_STATUSES
+
+CLIENT_ID = ma.fields.Str(required=True, validate=ma.validate.Length(8, 64),
+                          metadata={"description": "made by the phone; retries with it never duplicate"})
+LON: dict[str, Any] = {"allow_nan": False, "validate": ma.validate.Range(-180, 180)}
+LAT: dict[str, Any] = {"allow_nan": False, "validate": ma.validate.Range(-90, 90)}
+INTERNAL_SOURCES = [s for s in CASE_SOURCES if s != "open311"]  # Open311 reports come through /open311
+
+
+class CaseReportSchema(Schema):
+    client_id = CLIENT_ID
+    category = ma.fields.Str(required=True, validate=ma.validate.Length(1, 32),
+                             metadata={"description": "the category's code (GET /api/v1/case-categories)"})
+    lon = ma.fields.Float(required=True, **LON)
+    lat = ma.fields.Float(required=True, **LAT)
+    accuracy_m = ma.fields.Float(load_default=None, allow_nan=False, validate=ma.validate.Range(0, 100000))
+    description = ma.fields.Str(load_default="", validate=ma.validate.Length(max=2000))
+    address = ma.fields.Str(load_default="", validate=ma.validate.Length(max=200))
+    evidence = ma.fields.List(ma.fields.Int(), load_default=list, validate=ma.validate.Length(max=20),
+                              metadata={"description": "ids of the caller's evidence records (the \"before\" photos)"})
+    source = ma.fields.Str(load_default=None, validate=ma.validate.OneOf(INTERNAL_SOURCES),
+                           metadata={"description": "default: supervisor for a village supervisor, else patrol"})
+    reporter_name = ma.fields.Str(load_default=None, validate=ma.validate.Length(max=64),
+                                  metadata={"description": "a hotline caller's name: never shown publicly"})
+    reported_at = ma.fields.AwareDateTime(load_default=None,
+                                          metadata={"description": "when the phone saw it (an offline report)"})
+
+
+class CaseActionRequestSchema(Schema):
+    action = ma.fields.Str(required=True, validate=ma.validate.OneOf([a for a in CASE_ACTIONS
+                                                                       if a not in ("report", "escalate")]))
+    client_id = ma.fields.Str(load_default=None, validate=ma.validate.Length(8, 64),
+                              metadata={"description": "made by the phone: a retried action is applied once"})
+    lon = ma.fields.Float(load_default=None, **LON)
+    lat = ma.fields.Float(load_default=None, **LAT)
+    accuracy_m = ma.fields.Float(load_default=None, allow_nan=False, validate=ma.validate.Range(0, 100000))
+    note = ma.fields.Str(load_default="", validate=ma.validate.Length(max=2000))
+    evidence = ma.fields.List(ma.fields.Int(), load_default=list, validate=ma.validate.Length(max=20))
+    reason = ma.fields.Str(load_default=None, validate=ma.validate.Length(1, 500),
+                           metadata={"description": "reject, return, park, extend"})
+    squad_id = ma.fields.Int(load_default=None, metadata={"description": "dispatch: the squad"})
+    assignee_id = ma.fields.Int(load_default=None, metadata={"description": "dispatch: the officer"})
+    matter = ma.fields.Str(load_default=None, validate=ma.validate.Length(1, 32),
+                           metadata={"description": "whistle: the whistle matter's code"})
+    needs_works = ma.fields.Bool(load_default=None, metadata={"description": "acknowledge: handling needs works"})
+    passed = ma.fields.Bool(load_default=None, metadata={"description": "verify: fixed (true) or not (false)"})
+    minutes = ma.fields.Int(load_default=None, validate=ma.validate.Range(1, 525600),
+                            metadata={"description": "extend: minutes on the category's clock"})
+    approve = ma.fields.Bool(load_default=None,
+                             metadata={"description": "extend, return, park: a leader's answer to a request"})
+    into = ma.fields.Int(load_default=None, metadata={"description": "merge: the original case's id"})
+
+
+class ActionSchema(Schema):
+    id = ma.fields.Int()
+    action = ma.fields.Str(metadata={"enum": list(CASE_ACTIONS)})
+    actor_id = ma.fields.Int(allow_none=True)
+    actor_name = ma.fields.Str(allow_none=True)
+    at = ma.fields.AwareDateTime()
+    lon = ma.fields.Float(allow_none=True)
+    lat = ma.fields.Float(allow_none=True)
+    accuracy_m = ma.fields.Float(allow_none=True)
+    from_status = ma.fields.Str(allow_none=True)
+    to_status = ma.fields.Str()
+    note = ma.fields.Str()
+    data = ma.fields.Dict()
+    evidence_ids = ma.fields.List(ma.fields.Int())
+
+
+class CaseEvidenceSchema(Schema):
+    evidence_id = ma.fields.Int()
+    stage = ma.fields.Str(metadata={"enum": ["before", "after", "verify"]})
+    display_url = ma.fields.Method("_display")
+    thumbnail_url = ma.fields.Method("_thumb")
+    watermark_url = ma.fields.Method("_watermark")
+
+    def _display(self, link):
+        return f"/api/v1/evidence/{link.evidence_id}/files/display"
+
+    def _thumb(self, link):
+        return f"/api/v1/evidence/{link.evidence_id}/files/thumbnail"
+
+    def _watermark(self, link):
+        return f"/api/v1/evidence/{link.evidence_id}/files/watermark"
+
+
+class CategoryRefSchema(Schema):
+    code = ma.fields.Str()
+    name = ma.fields.Str()
+    field = ma.fields.Str()
+
+
+class CaseSchema(Schema):
+    id = ma.fields.Int()
+    client_id = ma.fields.Str()
+    source = ma.fields.Str(metadata={"enum": list(CASE_SOURCES)})
+    category = ma.fields.Nested(CategoryRefSchema)
+    description = ma.fields.Str()
+    address = ma.fields.Str()
+    lon = ma.fields.Float()
+    lat = ma.fields.Float()
+    accuracy_m = ma.fields.Float(allow_none=True)
+    grid_id = ma.fields.Int(allow_none=True)
+    village_id = ma.fields.Int(allow_none=True)
+    zone_id = ma.fields.Int(allow_none=True)
+    town_id = ma.fields.Int(allow_none=True)
+    squad_id = ma.fields.Int(allow_none=True)
+    reported_by_id = ma.fields.Int(allow_none=True)
+    status = ma.fields.Str(metadata={"enum": list(CASE_STATUSES)})
+    open = ma.fields.Bool()
+    assignee_id = ma.fields.Int(allow_none=True)
+    department_id = ma.fields.Int(allow_none=True)
+    needs_works = ma.fields.Bool()
+    pending = ma.fields.Dict(allow_none=True, metadata={"description": "an exception request awaiting approval"})
+    merged_into_id = ma.fields.Int(allow_none=True)
+    rework_count = ma.fields.Int()
+    extension_count = ma.fields.Int()
+    reported_at = ma.fields.AwareDateTime()
+    accepted_at = ma.fields.AwareDateTime(allow_none=True)
+    dispatched_at = ma.fields.AwareDateTime(allow_none=True)
+    acknowledged_at = ma.fields.AwareDateTime(allow_none=True)
+    handled_at = ma.fields.AwareDateTime(allow_none=True)
+    closed_at = ma.fields.AwareDateTime(allow_none=True)
+    respond_due_at = ma.fields.AwareDateTime(allow_none=True)
+    report_in_due_at = ma.fields.AwareDateTime(allow_none=True)
+    handle_due_at = ma.fields.AwareDateTime(allow_none=True)
+    overdue = ma.fields.List(ma.fields.Str(), attribute="overdue_now",
+                             metadata={"description": "limits run over now: respond, report_in, handle"})
+    escalated_at = ma.fields.AwareDateTime(allow_none=True)
+    version = ma.fields.Int()
+
+
+class DuplicateSchema(Schema):
+    id = ma.fields.Int()
+    status = ma.fields.Str()
+    distance_m = ma.fields.Float()
+    reported_at = ma.fields.AwareDateTime()
+    description = ma.fields.Str()
+    photo_url = ma.fields.Str(allow_none=True, metadata={"description": "the first photo, display size"})
+
+
+class CaseCreatedSchema(CaseSchema):
+    possible_duplicates = ma.fields.List(ma.fields.Nested(DuplicateSchema),
+                                         metadata={"description": "open cases of the category nearby, nearest 5"})
+
+
+class CaseDetailSchema(CaseSchema):
+    timeline = ma.fields.List(ma.fields.Nested(ActionSchema))
+    evidence = ma.fields.List(ma.fields.Nested(CaseEvidenceSchema))
+    co_reporter_ids = ma.fields.List(ma.fields.Int())
+    close_conditions = ma.fields.Str()
+
+
+class CaseQuerySchema(Schema):
+    status = ma.fields.List(ma.fields.Str(validate=ma.validate.OneOf(CASE_STATUSES)))
+    category = ma.fields.Str(validate=ma.validate.Length(1, 32))
+    area = ma.fields.Int(metadata={"description": "a grid, village, zone or town id"})
+    squad = ma.fields.Int()
+    department = ma.fields.Int()
+    assignee = ma.fields.Int()
+    overdue = ma.fields.Bool()
+    open = ma.fields.Bool()
+    source = ma.fields.Str(validate=ma.validate.OneOf(CASE_SOURCES))
+    reported_from = ma.fields.AwareDateTime()
+    reported_to = ma.fields.AwareDateTime()
+    q = ma.fields.Str(validate=ma.validate.Length(1, 100), metadata={"description": "words in description or address"})
+    mine = ma.fields.Bool(metadata={"description": "reported by me, or given to me"})
+
+
+class CaseMapQuerySchema(CaseQuerySchema):
+    bbox = ma.fields.Str(metadata={"description": "min_lon,min_lat,max_lon,max_lat"},
+                         validate=ma.validate.Regexp(r"^-?[\d.]+,-?[\d.]+,-?[\d.]+,-?[\d.]+$"))
+
+
+class CategorySchema(Schema):
+    code = ma.fields.Str()
+    name = ma.fields.Str()
+    field = ma.fields.Str()
+    default_department_code = ma.fields.Str(allow_none=True)
+    whistleable = ma.fields.Bool()
+    close_conditions = ma.fields.Str()
+    clock = ma.fields.Str(metadata={"enum": ["natural", "working"]})
+    respond_minutes = ma.fields.Int()
+    handle_minutes = ma.fields.Int()
+    works_minutes = ma.fields.Int(allow_none=True)
+    duplicate_radius_m = ma.fields.Float(allow_none=True)
+
+
+class WhistleMatterSchema(Schema):
+    code = ma.fields.Str()
+    name = ma.fields.Str()
+    field = ma.fields.Str()
+    department_code = ma.fields.Str()
+    report_in_minutes = ma.fields.Int()
+    clock = ma.fields.Str(metadata={"enum": ["natural", "working"]})
+
+
+class CalendarDaySchema(Schema):
+    day = ma.fields.Date()
+    kind = ma.fields.Str(metadata={"enum": ["rest", "work"]})
+    name = ma.fields.Str()
+    provisional = ma.fields.Bool()
+
+
+class CalendarQuerySchema(Schema):
+    year = ma.fields.Int(validate=ma.validate.Range(2000, 2100))
+
+
+class NearbyQuerySchema(Schema):
+    category = ma.fields.Str(required=True, validate=ma.validate.Length(1, 32))
+    lon = ma.fields.Float(required=True, **LON)
+    lat = ma.fields.Float(required=True, **LAT)
+
+
+class CaseMapSchema(Schema):
+    type = ma.fields.Str(metadata={"enum": ["FeatureCollection"]})
+    features = ma.fields.List(ma.fields.Dict(), metadata={"description": "Point features: id, status, category, "
+                                                                         "category_name, overdue, reported_at"})
+    truncated = ma.fields.Bool(metadata={"description": "more cases matched than the map shows (5,000)"})
