@@ -106,7 +106,7 @@ class Case(Base):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     whistle_matter_id: Mapped[int | None] = mapped_column(ForeignKey("whistle_matters.id"))
     needs_works: Mapped[bool] = mapped_column(default=False)
-    pending: Mapped[dict | None] = mapped_column(JSON)  # an exception flow awaiting approval: {action, by, ...}
+    pending: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))  # an exception awaiting approval
     parked_status: Mapped[str | None] = mapped_column(String(16))  # where a parked case goes back to
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     rework_count: Mapped[int] = mapped_column(default=0)

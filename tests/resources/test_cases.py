@@ -419,3 +419,42 @@ def test_the_map_is_geojson_with_status_and_overdue(client, auth):
     assert feature["properties"]["status"] == "reported" and feature["properties"]["overdue"] == []
     assert ok(client.get("/api/v1/cases/map?bbox=116,39,117,40", headers=auth.headers("leader1")), 200)[
         "features"] == []
+
+
+# --- the inbox -----------------------------------------------------------------------------------------------
+
+def _needs(client, auth, user) -> dict[int, str]:
+    return {i["case_id"]: i["need"] for i in ok(client.get("/api/v1/inbox", headers=auth.headers(user)), 200)}
+
+
+def test_the_inbox_shows_each_person_the_step_waiting_for_them(client, auth, photo):
+    cid = ok(report(client, auth))["id"]
+    assert _needs(client, auth, "leader1") == {cid: "accept"} and _needs(client, auth, "leader4") == {}
+    ok(act(client, auth, "leader1", cid, "accept"))
+    assert _needs(client, auth, "leader1") == {cid: "dispatch"}
+    ok(act(client, auth, "leader1", cid, "dispatch", assignee_id=user_id(auth, "officer1")))
+    assert _needs(client, auth, "officer1") == {cid: "acknowledge"} and _needs(client, auth, "officer2") == {}
+    assert _needs(client, auth, "leader1") == {}
+    ok(act(client, auth, "officer1", cid, "acknowledge"))
+    ok(act(client, auth, "officer1", cid, "extend", minutes=60, reason="等待车辆"))
+    assert _needs(client, auth, "leader1") == {cid: "approve"} and _needs(client, auth, "officer1") == {cid: "handle"}
+    ok(act(client, auth, "leader1", cid, "extend", approve=True))
+    ok(act(client, auth, "officer1", cid, "handle", evidence=[evidence(client, auth, "officer1", photo)]))
+    assert _needs(client, auth, "supervisor17") == {cid: "verify"} and _needs(client, auth, "supervisor1") == {}
+    ok(act(client, auth, "supervisor17", cid, "verify", passed=True))
+    assert _needs(client, auth, "leader1") == {cid: "close"}
+    ok(act(client, auth, "leader1", cid, "close"))
+    assert _needs(client, auth, "leader1") == {} and _needs(client, auth, "supervisor17") == {}
+
+
+def test_the_inbox_puts_what_is_overdue_first_and_reaches_the_whistled_department(client, auth):
+    fresh = ok(report(client, auth, user="officer1", client_id="inbox-new", category="SZSS-01"))["id"]
+    late = ok(report(client, auth, user="officer1", client_id="inbox-late",
+                     reported_at=(datetime.now(UTC) - timedelta(hours=5)).isoformat()))["id"]
+    items = ok(client.get("/api/v1/inbox", headers=auth.headers("leader1")), 200)
+    assert [i["case_id"] for i in items] == [late, fresh] and items[0]["overdue"] == ["respond"]
+    ok(act(client, auth, "leader1", fresh, "accept"))
+    ok(act(client, auth, "leader1", fresh, "whistle", matter="WH-ZJJ-06"))
+    [item] = ok(client.get("/api/v1/inbox", headers=auth.headers("dept5")), 200)
+    assert item["case_id"] == fresh and item["need"] == "acknowledge" and item["due_soon"]
+    assert _needs(client, auth, "dept1") == {}

@@ -16,11 +16,11 @@ from ...extensions.api import Blueprint, link, links, page_of
 from ...extensions.database import get_session
 from ...models import CalendarDay, Case, CaseAction, CaseCategory, CaseEvidence, User, WhistleMatter
 from ...policies.cases import require_case_reporter, scoped_cases
-from ...services.cases import cycle, intake, overdue
+from ...services.cases import cycle, inbox, intake, overdue, stats
 from .schemas import (
     ActionSchema, CalendarDaySchema, CalendarQuerySchema, CaseActionRequestSchema, CaseCreatedSchema,
-    CaseDetailSchema, CaseMapQuerySchema, CaseMapSchema, CaseQuerySchema, CaseReportSchema, CaseSchema, CategorySchema,
-    DuplicateSchema, NearbyQuerySchema, WhistleMatterSchema,
+    CaseDetailSchema, CaseMapQuerySchema, CaseMapSchema, CaseStatsSchema, StatsQuerySchema, CaseQuerySchema, CaseReportSchema, CaseSchema, CategorySchema,
+    DuplicateSchema, InboxItemSchema, NearbyQuerySchema, WhistleMatterSchema,
 )
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1", description="Cases (问题处置) and their catalogue")
@@ -234,3 +234,23 @@ def calendar(query):
     if "year" in query:
         stmt = stmt.where(extract("year", CalendarDay.day) == query["year"])
     return list(get_session().scalars(stmt))
+
+
+@blp.route("/stats/cases")
+@blp.arguments(StatsQuerySchema, location="query")
+@blp.response(200, CaseStatsSchema)
+def case_stats(query):
+    """Figures over the cases reported in a period that the caller may see, in all and by squad, grid, category
+    or department: counts, the standard ratios (立案率, 派遣率, 结案率, 按期结案率, 按期处置率, 返工率, 延期率,
+    吹哨响应率) and the median minutes to respond and to close."""
+    user = current_user()
+    stmt = _filtered(scoped_cases(select(Case), user), query, user)
+    return stats.case_stats(get_session(), stmt, query["by"], datetime.now(UTC))
+
+
+@blp.route("/inbox")
+@blp.response(200, InboxItemSchema(many=True))
+def my_inbox():
+    """What waits for the caller: cases dispatched to me or whistled to my department, to accept, dispatch,
+    approve, verify or close; overdue first, then by limit."""
+    return inbox.inbox(get_session(), current_user(), datetime.now(UTC))

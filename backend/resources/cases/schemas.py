@@ -225,3 +225,50 @@ class CaseMapSchema(Schema):
     features = ma.fields.List(ma.fields.Dict(), metadata={"description": "Point features: id, status, category, "
                                                                          "category_name, overdue, reported_at"})
     truncated = ma.fields.Bool(metadata={"description": "more cases matched than the map shows (5,000)"})
+
+
+class StatsQuerySchema(Schema):
+    reported_from = ma.fields.AwareDateTime(metadata={"description": "the period's start (reports from)"})
+    reported_to = ma.fields.AwareDateTime(metadata={"description": "the period's end (reports before)"})
+    by = ma.fields.Str(load_default="none", validate=ma.validate.OneOf(["none", "squad", "grid", "category",
+                                                                         "department"]))
+    category = ma.fields.Str(validate=ma.validate.Length(1, 32))
+    area = ma.fields.Int()
+    squad = ma.fields.Int()
+    department = ma.fields.Int()
+    source = ma.fields.Str(validate=ma.validate.OneOf(CASE_SOURCES))
+
+
+class FiguresSchema(Schema):
+    counts = ma.fields.Dict(keys=ma.fields.Str(), values=ma.fields.Int())
+    ratios = ma.fields.Dict(keys=ma.fields.Str(), values=ma.fields.Float(allow_none=True),
+                            metadata={"description": "立案率 acceptance_rate, 派遣率 dispatch_rate, 结案率 close_rate, "
+                                                     "按期结案率 close_in_time_rate, 按期处置率 handle_in_time_rate, "
+                                                     "返工率 rework_rate, 延期率 extension_rate, "
+                                                     "吹哨响应率 whistle_response_rate; null when nothing to divide by"})
+    median_minutes = ma.fields.Dict(keys=ma.fields.Str(), values=ma.fields.Float(allow_none=True))
+
+
+class GroupFiguresSchema(FiguresSchema):
+    key = ma.fields.Int(allow_none=True)
+    name = ma.fields.Str(allow_none=True)
+
+
+class CaseStatsSchema(Schema):
+    group_by = ma.fields.Str()
+    total = ma.fields.Nested(FiguresSchema)
+    groups = ma.fields.List(ma.fields.Nested(GroupFiguresSchema))
+
+
+class InboxItemSchema(Schema):
+    case_id = ma.fields.Int()
+    need = ma.fields.Str(metadata={"enum": ["acknowledge", "handle", "accept", "dispatch", "approve", "close",
+                                            "verify"], "description": "the step waiting for the caller"})
+    status = ma.fields.Str()
+    category = ma.fields.Str()
+    description = ma.fields.Str()
+    reported_at = ma.fields.AwareDateTime()
+    due_at = ma.fields.AwareDateTime(allow_none=True)
+    overdue = ma.fields.List(ma.fields.Str())
+    due_soon = ma.fields.Bool(metadata={"description": "within two hours of its limit"})
+    pending = ma.fields.Dict(allow_none=True)
