@@ -151,9 +151,12 @@ def possible_duplicates(session: Session, category: CaseCategory, lon: float, la
     radius = category.duplicate_radius_m or DUPLICATE_RADIUS_M.get(source, 250.0)
     dlat = radius / _M_PER_DEG_LAT
     dlon = radius / (_M_PER_DEG_LAT * max(0.01, math.cos(math.radians(lat))))
-    stmt = select(Case).where(Case.category_id == category.id, Case.open.is_(True),
-                              Case.lon.between(lon - dlon, lon + dlon), Case.lat.between(lat - dlat, lat + dlat))
+    stmt = select(Case.id, Case.lon, Case.lat).where(
+        Case.category_id == category.id, Case.open.is_(True),
+        Case.lon.between(lon - dlon, lon + dlon), Case.lat.between(lat - dlat, lat + dlat))
     if exclude_id is not None:
         stmt = stmt.where(Case.id != exclude_id)
-    near = [Nearby(c, geodesic_distance_m(lon, lat, c.lon, c.lat)) for c in session.scalars(stmt)]
-    return sorted((n for n in near if n.distance_m <= radius), key=lambda n: (n.distance_m, n.case.id))[:limit]
+    near = sorted((d, i) for i, x, y in session.execute(stmt)
+                  if (d := geodesic_distance_m(lon, lat, x, y)) <= radius)[:limit]
+    cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_([i for _, i in near])))} if near else {}
+    return [Nearby(cases[i], d) for d, i in near]

@@ -3,6 +3,7 @@ the sweep that housekeeping runs every minute. A parked case's clock is stopped:
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
@@ -28,7 +29,8 @@ def overdue_now(now: datetime) -> ColumnElement[bool]:
                 or_(respond_overdue(now), report_in_overdue(now), handle_overdue(now)))
 
 
-def flags_of(case: Case, now: datetime) -> list[str]:
+def flags_of(case: Any, now: datetime) -> list[str]:
+    """The limits run over now (a case, or a row with the same columns)."""
     if not case.open or case.status == "parked":
         return []
     flags = []
