@@ -17,6 +17,7 @@ export const router = createRouter({
     { path: '/offline-map', name: 'offline-map', component: () => import('@/pages/OfflineMapPage.vue') },
     { path: '/coverage', name: 'coverage', component: () => import('@/pages/CoveragePage.vue') },
     { path: '/plan', name: 'plan', component: () => import('@/pages/PlanPage.vue') },
+    { path: '/report', name: 'report', component: () => import('@/pages/ReportPage.vue') },
     { path: '/:rest(.*)*', redirect: '/' },
   ],
 })

@@ -458,3 +458,17 @@ def test_the_inbox_puts_what_is_overdue_first_and_reaches_the_whistled_departmen
     [item] = ok(client.get("/api/v1/inbox", headers=auth.headers("dept5")), 200)
     assert item["case_id"] == fresh and item["need"] == "acknowledge" and item["due_soon"]
     assert _needs(client, auth, "dept1") == {}
+
+
+def test_a_phone_names_its_photos_by_their_client_ids(client, auth, photo):
+    headers = auth.headers("supervisor17")
+    ids = [ok(post_evidence(client, headers, f"phone-photo-{n}", photo, lon=SQUAD1[0], lat=SQUAD1[1]))["id"]
+           for n in range(3)]
+    case = ok(report(client, auth, evidence_client_ids=[f"phone-photo-{n}" for n in range(3)]))
+    detail = ok(client.get(f"/api/v1/cases/{case['id']}", headers=headers), 200)
+    assert [e["evidence_id"] for e in detail["evidence"]] == ids
+    assert ok(report(client, auth, evidence_client_ids=[f"phone-photo-{n}" for n in range(3)]), 200)["id"] == case["id"]
+    other = ok(post_evidence(client, auth.headers("officer1"), "officer-photo-1", photo))["id"]
+    assert other
+    refused = report(client, auth, client_id="case-0002", evidence_client_ids=["officer-photo-1"])
+    assert refused.status_code == 400 and refused.get_json()["code"] == "case_evidence_unknown"

@@ -120,7 +120,8 @@ class Cases(MethodView):
         report = intake.Report(
             client_id=data["client_id"], category_code=data["category"], lon=data["lon"], lat=data["lat"],
             source=source, description=data["description"], address=data["address"],
-            accuracy_m=data["accuracy_m"], evidence_ids=tuple(data["evidence"]), reporter_name=data["reporter_name"],
+            accuracy_m=data["accuracy_m"], reporter_name=data["reporter_name"],
+            evidence_ids=tuple(data["evidence"]) + intake.own_evidence_ids(session, user, data["evidence_client_ids"]),
             reported_at=data["reported_at"])
         case, created = intake.report(session, user, report, client_addr())
         session.commit()

@@ -26,6 +26,10 @@ class CaseReportSchema(Schema):
     address = ma.fields.Str(load_default="", validate=ma.validate.Length(max=200))
     evidence = ma.fields.List(ma.fields.Int(), load_default=list, validate=ma.validate.Length(max=20),
                               metadata={"description": "ids of the caller's evidence records (the \"before\" photos)"})
+    evidence_client_ids = ma.fields.List(
+        ma.fields.Str(validate=ma.validate.Length(8, 64)), load_default=list, validate=ma.validate.Length(max=20),
+        metadata={"description": "or the client ids of the caller's own evidence records: a phone that reported "
+                                 "offline knows its photos by these"})
     source = ma.fields.Str(load_default=None, validate=ma.validate.OneOf(INTERNAL_SOURCES),
                            metadata={"description": "default: supervisor for a village supervisor, else patrol"})
     reporter_name = ma.fields.Str(load_default=None, validate=ma.validate.Length(max=64),

@@ -19,4 +19,6 @@ def get_config():
     if s.basemap_url:
         basemap = {"url_template": s.basemap_url, "attribution": s.basemap_attribution,
                    "subdomains": s.basemap_subdomains, "crs": s.basemap_crs, "max_zoom": 18}
-    return {"basemap": basemap, "tianditu_key": s.tianditu_key or None, "version": __version__}
+    # original_upload: when phones send originals after the display copy (always | wifi | never)
+    return {"basemap": basemap, "tianditu_key": s.tianditu_key or None, "version": __version__,
+            "original_upload": s.original_upload}

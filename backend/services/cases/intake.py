@@ -126,6 +126,18 @@ def _by_client_id(session: Session, user: User | None, r: Report) -> Case | None
     return existing
 
 
+def own_evidence_ids(session: Session, user: User, client_ids: list[str]) -> tuple[int, ...]:
+    """The ids of the caller's own evidence records named by their client ids, in the order given."""
+    if not client_ids:
+        return ()
+    found = dict(session.execute(select(Evidence.client_id, Evidence.id).where(
+        Evidence.client_id.in_(set(client_ids)), Evidence.uploaded_by_id == user.id)).all())
+    missing = [c for c in client_ids if c not in found]
+    if missing:
+        raise InvalidInput("case_evidence_unknown", ids=", ".join(missing))
+    return tuple(dict.fromkeys(found[c] for c in client_ids))
+
+
 def _own_evidence(session: Session, user: User | None, evidence_ids: tuple[int, ...]) -> list[Evidence]:
     """Evidence the reporter may attach: what they can see (their own photos, or, for a leader, their squad's)."""
     if not evidence_ids:

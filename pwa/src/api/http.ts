@@ -62,6 +62,8 @@ function reportConnectivity(online: boolean) {
 
 export interface RequestOptions {
   body?: unknown
+  /** A multipart body (photos): sent as is, the browser sets its Content-Type with the boundary. */
+  form?: FormData
   query?: Record<string, string | number | undefined>
   /** Send the bearer token (default true). */
   auth?: boolean
@@ -95,7 +97,7 @@ async function send(
     const response = await fetch(url, {
       method,
       headers,
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      body: opts.form ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)),
       signal: opts.signal,
       credentials: 'same-origin',
       cache: 'no-store',

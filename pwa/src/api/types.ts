@@ -83,6 +83,8 @@ export interface ServerConfig {
   basemap: BasemapConfig | null
   tianditu_key: string | null
   version: string
+  /** when the phone sends a photo's original after its display copy (ORIGINAL_UPLOAD; older servers: absent) */
+  original_upload?: 'always' | 'wifi' | 'never'
 }
 
 // Patrols (issue 3): instants are ISO 8601 UTC strings. Tasks (排班) are typed in api/tasks.ts.

@@ -2,3 +2,4 @@
 // reported as one this app version cannot send).
 import './patrolSync'
 import './taskSync'
+import './reports'

@@ -23,7 +23,7 @@ const SCREENS = {
     actions: {
       squad: ['[data-testid="entry-coverage"]', '[data-testid="entry-plan"]', '[data-testid="entry-offline-map"]'],
       overview: ['[data-testid="entry-coverage"]', '[data-testid="entry-plan"]', '[data-testid="entry-offline-map"]'],
-      supervisor: ['[data-testid="soon-action"]', '[data-testid="area-map"] .leaflet-control-zoom-in'],
+      supervisor: ['[data-testid="home-report"]', '[data-testid="area-map"] .leaflet-control-zoom-in'],
       department: [],
     },
   },

@@ -1,0 +1,76 @@
+// Cases and their evidence on the server (POST /evidence is multipart; everything else JSON).
+import { request } from './http'
+
+export interface CaseCategory {
+  code: string
+  name: string
+  field: string
+  whistleable: boolean
+  respond_minutes: number
+  handle_minutes: number
+  clock: 'natural' | 'working'
+}
+
+export interface NearbyCase {
+  id: number
+  status: string
+  distance_m: number
+  reported_at: string
+  description: string
+  photo_url: string | null
+}
+
+export interface NewCase {
+  client_id: string
+  category: string
+  lon: number
+  lat: number
+  accuracy_m: number | null
+  description: string
+  evidence_client_ids: string[]
+  reported_at: string
+}
+
+export interface EvidenceDeclaration {
+  client_id: string
+  captured_at: string
+  sha256: string
+  lon: number | null
+  lat: number | null
+  accuracy_m: number | null
+}
+
+export function listCategories(): Promise<CaseCategory[]> {
+  return request<CaseCategory[]>('GET', '/api/v1/case-categories')
+}
+
+export function nearbyCases(category: string, lon: number, lat: number): Promise<NearbyCase[]> {
+  return request<NearbyCase[]>('GET', '/api/v1/cases/nearby', { query: { category, lon, lat } })
+}
+
+/** 201 new, 200 a retry under the same client_id: both mean the server has it. */
+export function reportCase(body: NewCase): Promise<{ id: number }> {
+  return request<{ id: number }>('POST', '/api/v1/cases', { body })
+}
+
+/** One file of an evidence record (declared by the same call when new). `expected`: the files still to follow. */
+export function sendEvidenceFile(
+  d: EvidenceDeclaration,
+  role: 'original' | 'display',
+  file: Blob,
+  expected: ('original' | 'display')[],
+): Promise<{ id: number }> {
+  const form = new FormData()
+  form.set('client_id', d.client_id)
+  form.set('captured_at', d.captured_at)
+  form.set('sha256', d.sha256)
+  if (d.lon !== null && d.lat !== null) {
+    form.set('lon', String(d.lon))
+    form.set('lat', String(d.lat))
+  }
+  if (d.accuracy_m !== null) form.set('accuracy_m', String(d.accuracy_m))
+  form.set('role', role)
+  for (const e of expected) form.append('expected', e)
+  form.set('file', file, role === 'original' ? 'original' : 'display.jpg')
+  return request<{ id: number }>('POST', '/api/v1/evidence', { form })
+}
