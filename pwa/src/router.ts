@@ -18,6 +18,8 @@ export const router = createRouter({
     { path: '/coverage', name: 'coverage', component: () => import('@/pages/CoveragePage.vue') },
     { path: '/plan', name: 'plan', component: () => import('@/pages/PlanPage.vue') },
     { path: '/report', name: 'report', component: () => import('@/pages/ReportPage.vue') },
+    { path: '/cases', name: 'cases', component: () => import('@/pages/CasesPage.vue') },
+    { path: '/cases/:id(\\d+)', name: 'case', component: () => import('@/pages/CaseDetailPage.vue') },
     { path: '/:rest(.*)*', redirect: '/' },
   ],
 })

@@ -472,3 +472,12 @@ def test_a_phone_names_its_photos_by_their_client_ids(client, auth, photo):
     assert other
     refused = report(client, auth, client_id="case-0002", evidence_client_ids=["officer-photo-1"])
     assert refused.status_code == 400 and refused.get_json()["code"] == "case_evidence_unknown"
+
+
+def test_an_after_photo_sent_offline_is_named_by_its_client_id(client, auth, photo):
+    cid = _dispatched(client, auth)
+    ok(act(client, auth, "officer1", cid, "acknowledge"))
+    shot = ok(post_evidence(client, auth.headers("officer1"), "after-photo-1", photo, lon=SQUAD1[0], lat=SQUAD1[1]))
+    handled = ok(act(client, auth, "officer1", cid, "handle", evidence_client_ids=["after-photo-1"],
+                     client_id="handle-0001"))
+    assert handled["evidence_ids"] == [shot["id"]]

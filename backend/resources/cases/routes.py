@@ -203,7 +203,8 @@ def act(data, case_id):
     case = visible_case(session, user, case_id, for_update=True)
     request = cycle.ActionRequest(
         action=data["action"], client_id=data["client_id"], lon=data["lon"], lat=data["lat"],
-        accuracy_m=data["accuracy_m"], note=data["note"], evidence_ids=tuple(data["evidence"]),
+        accuracy_m=data["accuracy_m"], note=data["note"],
+        evidence_ids=tuple(data["evidence"]) + intake.own_evidence_ids(session, user, data["evidence_client_ids"]),
         reason=data["reason"], squad_id=data["squad_id"], assignee_id=data["assignee_id"], matter=data["matter"],
         needs_works=data["needs_works"], passed=data["passed"], minutes=data["minutes"], approve=data["approve"],
         into=data["into"])

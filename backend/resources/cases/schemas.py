@@ -48,6 +48,9 @@ class CaseActionRequestSchema(Schema):
     accuracy_m = ma.fields.Float(load_default=None, allow_nan=False, validate=ma.validate.Range(0, 100000))
     note = ma.fields.Str(load_default="", validate=ma.validate.Length(max=2000))
     evidence = ma.fields.List(ma.fields.Int(), load_default=list, validate=ma.validate.Length(max=20))
+    evidence_client_ids = ma.fields.List(ma.fields.Str(validate=ma.validate.Length(8, 64)), load_default=list,
+                                         validate=ma.validate.Length(max=20),
+                                         metadata={"description": "or the caller's own evidence by client id"})
     reason = ma.fields.Str(load_default=None, validate=ma.validate.Length(1, 500),
                            metadata={"description": "reject, return, park, extend"})
     squad_id = ma.fields.Int(load_default=None, metadata={"description": "dispatch: the squad"})

@@ -74,3 +74,79 @@ export function sendEvidenceFile(
   form.set('file', file, role === 'original' ? 'original' : 'display.jpg')
   return request<{ id: number }>('POST', '/api/v1/evidence', { form })
 }
+
+export interface InboxItem {
+  case_id: number
+  need: 'acknowledge' | 'handle' | 'accept' | 'dispatch' | 'approve' | 'close' | 'verify'
+  status: string
+  category: string
+  description: string
+  reported_at: string
+  due_at: string | null
+  overdue: string[]
+  due_soon: boolean
+}
+
+export interface CaseAction {
+  id: number
+  action: string
+  actor_name: string | null
+  at: string
+  to_status: string
+  note: string
+  data: Record<string, unknown>
+  evidence_ids: number[]
+}
+
+export interface CaseSummary {
+  id: number
+  status: string
+  category: { code: string; name: string }
+  description: string
+  reported_at: string
+  handle_due_at: string | null
+  overdue: string[]
+  reported_by_id: number | null
+  assignee_id: number | null
+}
+
+export interface CaseDetail extends CaseSummary {
+  lon: number
+  lat: number
+  timeline: CaseAction[]
+  evidence: { evidence_id: number; stage: 'before' | 'after' | 'verify'; thumbnail_url: string; display_url: string;
+              watermark_url: string }[]
+  close_conditions: string
+  squad_id: number | null
+  /** an exception (extend, return, park) a handler asked for, waiting for a leader */
+  pending: { action: string; reason?: string } | null
+}
+
+export interface ActionBody {
+  action: string
+  client_id: string
+  note?: string
+  passed?: boolean
+  approve?: boolean
+  assignee_id?: number
+  lon?: number
+  lat?: number
+  accuracy_m?: number
+  evidence_client_ids?: string[]
+}
+
+export function getInbox(): Promise<InboxItem[]> {
+  return request<InboxItem[]>('GET', '/api/v1/inbox')
+}
+
+export function myCases(): Promise<CaseSummary[]> {
+  return request<CaseSummary[]>('GET', '/api/v1/cases', { query: { mine: 'true', page_size: 100 } })
+}
+
+export function getCase(id: number): Promise<CaseDetail> {
+  return request<CaseDetail>('GET', `/api/v1/cases/${id}`)
+}
+
+export function postAction(caseId: number, body: ActionBody): Promise<CaseAction> {
+  return request<CaseAction>('POST', `/api/v1/cases/${caseId}/actions`, { body })
+}

@@ -56,6 +56,18 @@ const SCREENS = {
     ready: '[data-testid="me-page"]',
     actions: ['[data-testid="lang-zh"]', '[data-testid="lang-en"]', '[data-testid="sync-now"]', '[data-testid="logout"]'],
   },
+  report: {
+    path: '/report',
+    tabs: false, // its own bottom bar holds the send button
+    ready: '[data-testid="report-page"]',
+    actions: ['[data-testid="report-page"] .van-nav-bar__left', '[data-testid="report-camera"]',
+      '[data-testid="report-category"]', '[data-testid="report-send"]'],
+  },
+  cases: {
+    path: '/cases',
+    ready: '[data-testid="cases-inbox"]',
+    actions: ['[data-testid="tab-cases"]'],
+  },
   offlineMap: {
     path: '/offline-map',
     ready: '[data-testid="offline-map-page"] [data-testid="tile-count"]',
@@ -64,11 +76,11 @@ const SCREENS = {
 }
 
 const ROLES = [
-  { username: 'leader1', home: 'squad', screens: ['home', 'coverage', 'plan', 'me', 'offlineMap'] },
+  { username: 'leader1', home: 'squad', screens: ['home', 'coverage', 'plan', 'report', 'cases', 'me', 'offlineMap'] },
   { username: 'commander1', home: 'overview', screens: ['home', 'coverage', 'plan', 'me', 'offlineMap'] },
   { username: 'admin', home: 'overview', screens: ['home', 'coverage', 'plan', 'me', 'offlineMap'] },
-  { username: 'supervisor1', home: 'supervisor', screens: ['home', 'me', 'offlineMap'] },
-  { username: 'dept1', home: 'department', screens: ['home', 'me', 'offlineMap'] },
+  { username: 'supervisor1', home: 'supervisor', screens: ['home', 'report', 'cases', 'me', 'offlineMap'] },
+  { username: 'dept1', home: 'department', screens: ['home', 'cases', 'me', 'offlineMap'] },
 ]
 
 /** For each action: inside the viewport and the element at its centre is the action (or inside it). */
@@ -152,7 +164,8 @@ if (!BASE_URL) {
           await page.goto(screen.path)
           await page.waitForSelector(typeof screen.ready === 'string' ? screen.ready : screen.ready[role.home])
           const actions = Array.isArray(screen.actions) ? screen.actions : screen.actions[role.home]
-          for (const p of await placementProblems(page, [...actions, ...TABS])) problems.push(`${name}: ${p}`)
+          const tabs = screen.tabs === false ? [] : TABS
+          for (const p of await placementProblems(page, [...actions, ...tabs])) problems.push(`${name}: ${p}`)
           for (const p of await smallTargets(page)) problems.push(`${name}: under ${MIN_TARGET_PX} px: ${p}`)
         }
         assert.equal(problems.length, 0, `${problems.length} problems:\n${problems.join('\n')}`)
