@@ -55,6 +55,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     api = Api(app)  # one Api per app: tests build apps on both databases in one process
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     register_resources(api)
+    from .resources.open311.routes import blp as open311  # its own standard (GeoReport v2), not in /api/openapi.json
+
+    app.register_blueprint(open311)
     register_web(app)
     return app
 

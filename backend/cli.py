@@ -277,6 +277,53 @@ def user_set_password(username: str, password: str) -> None:
         click.echo(f"password of {username} changed; their sessions were revoked")
 
 
+@main.group("api-key")
+def api_key() -> None:
+    """Keys for integrations (Open311 clients, hotline systems)."""
+
+
+@api_key.command("create")
+@click.argument("name")
+def api_key_create(name: str) -> None:
+    """Make a key for NAME and print it (it is shown this once; only its hash is kept)."""
+    from .extensions.database import get_session
+    from .services.integrations.api_keys import create_key
+
+    with _app_context(_settings()):
+        session = get_session()
+        _, key = create_key(session, name)
+        session.commit()
+        click.echo(key)
+
+
+@api_key.command("revoke")
+@click.argument("name")
+def api_key_revoke(name: str) -> None:
+    """Revoke NAME's key: its requests are refused from now on."""
+    from .extensions.database import get_session
+    from .services.integrations.api_keys import revoke_key
+
+    with _app_context(_settings()):
+        session = get_session()
+        revoke_key(session, name)
+        session.commit()
+        click.echo(f"key of {name} revoked")
+
+
+@api_key.command("list")
+def api_key_list() -> None:
+    """Every key: name, first characters, made, last used, revoked."""
+    from sqlalchemy import select
+
+    from .extensions.database import get_session
+    from .models import ApiKey
+
+    with _app_context(_settings()):
+        for k in get_session().scalars(select(ApiKey).order_by(ApiKey.name)):
+            click.echo(f"{k.name}\t{k.prefix}…\tmade {k.created_at:%Y-%m-%d}\t"
+                       f"last used {k.last_used_at or '-'}\t{'REVOKED' if k.revoked_at else 'live'}")
+
+
 @main.command("bootstrap")
 def bootstrap() -> None:
     """Migrate, then load the demo town if the database is empty (development only). Used by `make run`."""

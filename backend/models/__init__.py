@@ -5,6 +5,7 @@ from .cases import (
     CASE_ACTIONS, CASE_SOURCES, CASE_STATUSES, CLOCKS, EVIDENCE_STAGES, OPEN_STATUSES, CalendarDay, Case, CaseAction,
     CaseCategory, CaseEvidence, CaseReporter, WhistleMatter,
 )
+from .integrations import ApiKey
 from .evidence import EVIDENCE_KINDS, FILE_ROLES, UPLOADED_ROLES, Evidence, EvidenceFile, Upload
 from .coverage import CoverageLattice, CoveragePatrolDay, PatrolGridVisit, PatrolTask
 from .org import AREA_KINDS, Area, Department, Squad, squad_areas
@@ -12,6 +13,7 @@ from .patrols import END_REASONS, Patrol, PatrolBatch, TrackChunk
 from .users import ROLES, LoginAttempt, LoginLock, RefreshToken, User, UserRole
 
 __all__ = [
+    "ApiKey",
     "CASE_ACTIONS", "CASE_SOURCES", "CASE_STATUSES", "CLOCKS", "EVIDENCE_STAGES", "OPEN_STATUSES", "CalendarDay", "Case",
     "CaseAction", "CaseCategory", "CaseEvidence", "CaseReporter", "WhistleMatter",
     "AREA_KINDS", "END_REASONS", "ROLES", "GENESIS_HASH", "Area", "AuditEntry", "Base", "CoverageLattice", "Department",

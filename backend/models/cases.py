@@ -99,6 +99,9 @@ class Case(Base):
     squad_id: Mapped[int | None] = mapped_column(ForeignKey("squads.id"), index=True)
     reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     reporter_name: Mapped[str | None] = mapped_column(String(64))  # hotline and Open311: never shown publicly
+    reporter_contact: Mapped[str | None] = mapped_column(String(120))  # Open311 email or phone: never public
+    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"), index=True)  # the integration
+    public_token: Mapped[str | None] = mapped_column(String(43), unique=True)  # Open311 token
     # Where it stands
     status: Mapped[str] = mapped_column(String(16), default="reported")
     open: Mapped[bool] = mapped_column(default=True, index=True)

@@ -66,6 +66,18 @@ def upgrade() -> None:
     with op.batch_alter_table('whistle_matters', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_whistle_matters_department_code'), ['department_code'], unique=False)
 
+    op.create_table('api_keys',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('key_hash', sa.String(length=64), nullable=False),
+    sa.Column('prefix', sa.String(length=8), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_keys')),
+    sa.UniqueConstraint('key_hash', name=op.f('uq_api_keys_key_hash')),
+    sa.UniqueConstraint('name', name=op.f('uq_api_keys_name'))
+    )
     op.create_table('cases',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('client_id', sa.String(length=64), nullable=False),
@@ -83,6 +95,9 @@ def upgrade() -> None:
     sa.Column('squad_id', sa.Integer(), nullable=True),
     sa.Column('reported_by_id', sa.Integer(), nullable=True),
     sa.Column('reporter_name', sa.String(length=64), nullable=True),
+    sa.Column('reporter_contact', sa.String(length=120), nullable=True),
+    sa.Column('api_key_id', sa.Integer(), nullable=True),
+    sa.Column('public_token', sa.String(length=43), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('open', sa.Boolean(), nullable=False),
     sa.Column('assignee_id', sa.Integer(), nullable=True),
@@ -116,16 +131,19 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['grid_id'], ['areas.id'], name=op.f('fk_cases_grid_id_areas')),
     sa.ForeignKeyConstraint(['merged_into_id'], ['cases.id'], name=op.f('fk_cases_merged_into_id_cases')),
     sa.ForeignKeyConstraint(['reported_by_id'], ['users.id'], name=op.f('fk_cases_reported_by_id_users')),
+    sa.ForeignKeyConstraint(['api_key_id'], ['api_keys.id'], name=op.f('fk_cases_api_key_id_api_keys')),
     sa.ForeignKeyConstraint(['squad_id'], ['squads.id'], name=op.f('fk_cases_squad_id_squads')),
     sa.ForeignKeyConstraint(['town_id'], ['areas.id'], name=op.f('fk_cases_town_id_areas')),
     sa.ForeignKeyConstraint(['village_id'], ['areas.id'], name=op.f('fk_cases_village_id_areas')),
     sa.ForeignKeyConstraint(['whistle_matter_id'], ['whistle_matters.id'], name=op.f('fk_cases_whistle_matter_id_whistle_matters')),
     sa.ForeignKeyConstraint(['zone_id'], ['areas.id'], name=op.f('fk_cases_zone_id_areas')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_cases')),
-    sa.UniqueConstraint('reported_by_id', 'client_id', name=op.f('uq_cases_reported_by_id_client_id'))
+    sa.UniqueConstraint('reported_by_id', 'client_id', name=op.f('uq_cases_reported_by_id_client_id')),
+    sa.UniqueConstraint('public_token', name=op.f('uq_cases_public_token'))
     )
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_cases_assignee_id'), ['assignee_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_cases_api_key_id'), ['api_key_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_category_id'), ['category_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_closed_at'), ['closed_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_department_id'), ['department_id'], unique=False)
@@ -235,8 +253,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_cases_closed_at'))
         batch_op.drop_index(batch_op.f('ix_cases_category_id'))
         batch_op.drop_index(batch_op.f('ix_cases_assignee_id'))
+        batch_op.drop_index(batch_op.f('ix_cases_api_key_id'))
 
     op.drop_table('cases')
+    op.drop_table('api_keys')
     with op.batch_alter_table('whistle_matters', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_whistle_matters_department_code'))
 

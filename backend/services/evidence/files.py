@@ -82,3 +82,22 @@ def ensure_watermark(app: Flask, session: Session, evidence: Evidence) -> Eviden
     made = evidence.file("watermark")
     assert made is not None
     return made
+
+
+def public_copy(app: Flask, evidence: Evidence) -> Response:
+    """The display copy re-encoded here, so nothing the phone put in the file (EXIF, XMP, ICC, comments) leaves with
+    it: what public answers (Open311) link to."""
+    stored = evidence.file("display")
+    if stored is None:
+        raise NotFound("evidence_file_missing")
+    try:
+        data = storage(app).read(stored.storage_key)
+    except FileNotFoundError:
+        raise NotFound("evidence_file_lost") from None
+    with Image.open(io.BytesIO(data)) as picture:
+        copy = images.encode_jpeg(images.upright_rgb(picture), images.DISPLAY_QUALITY)
+    response = Response(copy.data, mimetype="image/jpeg")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
