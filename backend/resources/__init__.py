@@ -8,6 +8,7 @@ if TYPE_CHECKING:
 
 
 def register_resources(api: Api) -> None:
+    from .api_keys.routes import blp as api_keys
     from .areas.routes import blp as areas
     from .cases.routes import blp as cases
     from .audit.routes import blp as audit
@@ -25,5 +26,5 @@ def register_resources(api: Api) -> None:
     from .users.routes import blp as users
 
     for blueprint in (health, config, auth, me, areas, users, squads, departments, audit, patrols,
-                      tasks, coverage, evidence, uploads, cases):
+                      tasks, coverage, evidence, uploads, cases, api_keys):
         api.register_blueprint(blueprint)

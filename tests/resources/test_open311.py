@@ -145,3 +145,16 @@ def test_discovery_names_the_endpoint_and_its_formats(client):
     assert ET.fromstring(client.get(f"{BASE}/discovery.xml").data).tag == "discovery"
     assert [f.text for f in ET.fromstring(client.get(f"{BASE}/discovery.xml").data).findall("endpoints/endpoint/formats/format")] == [
         "application/json", "text/xml"]
+
+
+def test_admins_make_list_and_revoke_keys_through_the_api(client, auth):
+    assert client.post("/api/v1/api-keys", headers=auth.headers("commander1"), json={"name": "x"}).status_code == 403
+    made = ok(client.post("/api/v1/api-keys", headers=auth.headers("admin"), json={"name": "市民App"}))
+    assert made["key"].startswith(made["prefix"])
+    listed = ok(client.get("/api/v1/api-keys", headers=auth.headers("admin")), 200)
+    assert [k["name"] for k in listed] == ["市民App"] and "key" not in listed[0]
+    assert post(client, made["key"]).status_code == 201
+    ok(client.post(f"/api/v1/api-keys/{made['id']}/revoke", headers=auth.headers("admin")), 200)
+    assert post(client, made["key"]).status_code == 403
+    again = client.post("/api/v1/api-keys", headers=auth.headers("admin"), json={"name": "市民App"})
+    assert again.status_code == 409

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import current_app
+import orjson
+from flask import Response, current_app
 from flask.views import MethodView
-from sqlalchemy import Select, extract, or_, select
+from sqlalchemy import Select, and_, extract, or_, select
 from sqlalchemy.orm import Session
 
 from ...context import client_addr, current_user
@@ -134,26 +135,35 @@ class Cases(MethodView):
 @blp.arguments(CaseMapQuerySchema, location="query")
 @blp.response(200, CaseMapSchema)
 def case_map(query):
-    """The same filters as the list, as GeoJSON points for the map (at most 5,000, newest first), with each
-    case's status, category and overdue flags."""
+    """The same filters as the list, as GeoJSON points for the map (at most 5,000, newest first): each feature's
+    id is the case's, its properties the status, the category's code, the report time, the overdue flags and the
+    squad."""
     user, session = current_user(), get_session()
     stmt = _filtered(scoped_cases(select(Case), user), query, user)
     if "bbox" in query:
         x0, y0, x1, y1 = (float(v) for v in query["bbox"].split(","))
         stmt = stmt.where(Case.lon.between(x0, x1), Case.lat.between(y0, y1))
-    # plain rows, not ORM objects: a town's open cases are thousands of points
-    columns = (Case.id, Case.lon, Case.lat, Case.status, Case.open, Case.reported_at, Case.squad_id,
-               Case.acknowledged_at, Case.respond_due_at, Case.report_in_due_at, Case.handled_at, Case.handle_due_at,
-               CaseCategory.code, CaseCategory.name)
-    rows = session.execute(stmt.join(CaseCategory, CaseCategory.id == Case.category_id).with_only_columns(*columns)
-                           .order_by(Case.reported_at.desc(), Case.id.desc()).limit(MAP_LIMIT + 1)).all()
+    # plain rows, not ORM objects, the overdue tests in SQL (no datetimes to convert), written with orjson, not
+    # through the schema: a town's open cases are thousands of points (5,000 through the ORM and marshmallow:
+    # about 250 ms)
     now = datetime.now(UTC)
-    features = [{"type": "Feature", "id": r.id, "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
-                 "properties": {"id": r.id, "status": r.status, "category": r.code, "category_name": r.name,
-                                "overdue": overdue.flags_of(r, now), "reported_at": r.reported_at.isoformat(),
-                                "squad_id": r.squad_id}}
-                for r in rows[:MAP_LIMIT]]
-    return {"type": "FeatureCollection", "features": features, "truncated": len(rows) > MAP_LIMIT}
+    running = and_(Case.open.is_(True), Case.status != "parked")
+    columns = (Case.id, Case.lon, Case.lat, Case.status, Case.reported_at, Case.squad_id, CaseCategory.code,
+               and_(running, overdue.respond_overdue(now)).label("respond"),
+               and_(running, overdue.report_in_overdue(now)).label("report_in"),
+               and_(running, overdue.handle_overdue(now)).label("handle"))
+    # the Core connection, not the ORM session's execute: no ORM row loading for columns
+    rows = session.connection().execute(
+        stmt.join(CaseCategory, CaseCategory.id == Case.category_id).with_only_columns(*columns)
+        .order_by(Case.reported_at.desc(), Case.id.desc()).limit(MAP_LIMIT + 1)).all()
+    # the category's name is in the catalogue the phone keeps (GET /case-categories): not repeated per point
+    features = [{"type": "Feature", "id": cid, "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                 "properties": {"status": status, "category": code, "reported_at": reported.isoformat(),
+                                "overdue": [f for f, late in (("respond", r), ("report_in", w), ("handle", h)) if late],
+                                "squad_id": squad}}
+                for cid, lon, lat, status, reported, squad, code, r, w, h in rows[:MAP_LIMIT]]
+    body = {"type": "FeatureCollection", "features": features, "truncated": len(rows) > MAP_LIMIT}
+    return Response(orjson.dumps(body), mimetype="application/json")
 
 
 @blp.route("/cases/nearby")

@@ -229,8 +229,9 @@ class NearbyQuerySchema(Schema):
 
 class CaseMapSchema(Schema):
     type = ma.fields.Str(metadata={"enum": ["FeatureCollection"]})
-    features = ma.fields.List(ma.fields.Dict(), metadata={"description": "Point features: id, status, category, "
-                                                                         "category_name, overdue, reported_at"})
+    features = ma.fields.List(ma.fields.Dict(), metadata={"description": "Point features (id: the case's) with "
+                                                                         "status, category, reported_at, overdue, "
+                                                                         "squad_id"})
     truncated = ma.fields.Bool(metadata={"description": "more cases matched than the map shows (5,000)"})
 
 

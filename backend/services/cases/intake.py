@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -153,22 +154,22 @@ def _own_evidence(session: Session, user: User | None, evidence_ids: tuple[int, 
 
 @dataclass(frozen=True)
 class Nearby:
-    case: Case
+    case: Any  # a row with the case's id, status, reported_at, description, lon, lat
     distance_m: float
 
 
 def possible_duplicates(session: Session, category: CaseCategory, lon: float, lat: float, source: str,
                         exclude_id: int | None = None, limit: int = DUPLICATES_SHOWN) -> list[Nearby]:
-    """Open cases of the same category within the category's (or the reporter's) radius, nearest first."""
+    """Open cases of the same category within the category's (or the reporter's) radius, nearest first. One
+    indexed query (category, open, lon, lat) for the box around the point; the circle is cut here."""
     radius = category.duplicate_radius_m or DUPLICATE_RADIUS_M.get(source, 250.0)
     dlat = radius / _M_PER_DEG_LAT
     dlon = radius / (_M_PER_DEG_LAT * max(0.01, math.cos(math.radians(lat))))
-    stmt = select(Case.id, Case.lon, Case.lat).where(
+    stmt = select(Case.id, Case.lon, Case.lat, Case.status, Case.reported_at, Case.description).where(
         Case.category_id == category.id, Case.open.is_(True),
         Case.lon.between(lon - dlon, lon + dlon), Case.lat.between(lat - dlat, lat + dlat))
     if exclude_id is not None:
         stmt = stmt.where(Case.id != exclude_id)
-    near = sorted((d, i) for i, x, y in session.execute(stmt)
-                  if (d := geodesic_distance_m(lon, lat, x, y)) <= radius)[:limit]
-    cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_([i for _, i in near])))} if near else {}
-    return [Nearby(cases[i], d) for d, i in near]
+    near = [Nearby(row, d) for row in session.execute(stmt)
+            if (d := geodesic_distance_m(lon, lat, row.lon, row.lat)) <= radius]
+    return sorted(near, key=lambda n: (n.distance_m, n.case.id))[:limit]
