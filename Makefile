@@ -51,6 +51,8 @@ bench: deps spatialite pwa
 	$(PY) bench/coverage_township_day.py
 	$(PY) bench/http_batch.py
 	$(PY) bench/coverage_query.py
+	$(PY) bench/evidence_pipeline.py
+	$(PY) bench/case_queries.py
 	node bench/lighthouse.mjs
 
 deps: $(VENV)/.installed

@@ -7,37 +7,12 @@ import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { BASE_URL, MISSING_URL_MESSAGE, PASSWORD, launch, login, newPhoneContext, waitForServiceWorkerControl } from './helpers.mjs'
+import { api, apiLogin } from './api.mjs'
+import { BASE_URL, MISSING_URL_MESSAGE, eventually, launch, login, newPhoneContext, waitForServiceWorkerControl } from './helpers.mjs'
 
 const SHARED = process.env.GRIDPATROL_SHARED_DATA || join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'data')
 const SPOT = { longitude: 115.579404, latitude: 38.098351, accuracy: 6 } // village 26 (supervisor21), squad 1
 
-async function api(path, { token, method = 'GET', body } = {}) {
-  const request = () => fetch(BASE_URL + path, {
-    method,
-    headers: { Accept: 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}),
-      ...(body ? { 'Content-Type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  })
-  const res = await request().catch((err) => {
-    if (err?.cause?.code === 'UND_ERR_SOCKET' || err?.cause?.code === 'ECONNRESET') return request()
-    throw err
-  })
-  const data = await res.json().catch(() => null)
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(data)}`)
-  return data
-}
-
-async function eventually(check, timeout = 60_000) {
-  const deadline = Date.now() + timeout
-  let last
-  while (Date.now() < deadline) {
-    last = await check()
-    if (last) return last
-    await new Promise((resolve) => setTimeout(resolve, 250))
-  }
-  throw new Error(`not reached in ${timeout} ms; last: ${JSON.stringify(last)}`)
-}
 
 /** Sign in on a fresh phone and open the case from the 待办 list, where it waits for `need`. */
 async function openFromInbox(browser, username, caseId, need) {
@@ -74,12 +49,12 @@ if (!BASE_URL) {
 
     test('accept, dispatch, acknowledge, handle offline with an after photo, verify, close', async () => {
       const photo = readFileSync(join(SHARED, 'photos', 'exif-samples__gps_DSCN0012.jpg'))
-      const supervisor = await api('/api/v1/auth/login', { method: 'POST', body: { username: 'supervisor21', password: PASSWORD } })
-      const officer = await api('/api/v1/auth/login', { method: 'POST', body: { username: 'officer2', password: PASSWORD } })
-      const created = await api('/api/v1/cases', { token: supervisor.access_token, method: 'POST', body: {
+      const supervisor = await apiLogin('supervisor21')
+      const officer = await apiLogin('officer2')
+      const created = await api('POST', '/cases', supervisor.access_token, {
         client_id: `e2e-cycle-${Date.now()}`, category: 'JMZX-04', lon: SPOT.longitude, lat: SPOT.latitude,
-        description: '路口乱堆物料（手机端流程测试）' } })
-      const caseOf = () => api(`/api/v1/cases/${created.id}`, { token: supervisor.access_token })
+        description: '路口乱堆物料（手机端流程测试）' })
+      const caseOf = () => api('GET', `/cases/${created.id}`, supervisor.access_token)
 
       let phone = await openFromInbox(browser, 'leader1', created.id, 'accept')
       await stepAndWait(phone.page, '[data-testid="do-accept"]', async () => (await caseOf()).status === 'accepted')
@@ -113,7 +88,7 @@ if (!BASE_URL) {
         return c.status === 'handled' ? c : null
       })
       const afterPhoto = handled.evidence.find((e) => e.stage === 'after')
-      const record = await api(`/api/v1/evidence/${afterPhoto.evidence_id}`, { token: officer.access_token })
+      const record = await api('GET', `/evidence/${afterPhoto.evidence_id}`, officer.access_token)
       assert.equal(record.sha256, createHash('sha256').update(photo).digest('hex'))
       await phone.context.close()
 

@@ -83,3 +83,15 @@ export async function expectText(page, selector, pattern, timeout = 30_000) {
   assert.ok(matched, `${selector} should match ${pattern} within ${timeout} ms; it shows: ${text.trim().slice(0, 300)}`)
   return text
 }
+
+/** Poll until `check` gives a value (for what the app does by itself, such as uploading, with no event to await). */
+export async function eventually(check, timeout = 60_000) {
+  const deadline = Date.now() + timeout
+  let last
+  while (Date.now() < deadline) {
+    last = await check()
+    if (last) return last
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+  throw new Error(`not reached in ${timeout} ms; last: ${JSON.stringify(last)}`)
+}

@@ -7,40 +7,14 @@ import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { BASE_URL, MISSING_URL_MESSAGE, PASSWORD, launch, login, newPhoneContext, waitForServiceWorkerControl } from './helpers.mjs'
+import { api, apiLogin } from './api.mjs'
+import { BASE_URL, MISSING_URL_MESSAGE, eventually, launch, login, newPhoneContext, waitForServiceWorkerControl } from './helpers.mjs'
 
 const SHARED = process.env.GRIDPATROL_SHARED_DATA || join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'data')
 const PHOTOS = ['exif-samples__gps_DSCN0010.jpg', 'exif-samples__orientation_portrait_6.jpg',
   'exif-samples__mobile_HMD_Nokia_8.3_5G.jpg']
 const SPOT = { longitude: 115.589755, latitude: 38.105988, accuracy: 7 }
 
-async function api(path, { token, method = 'GET', body } = {}) {
-  const request = () => fetch(BASE_URL + path, {
-    method,
-    headers: { Accept: 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}),
-      ...(body ? { 'Content-Type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  })
-  const res = await request().catch((err) => {
-    if (err?.cause?.code === 'UND_ERR_SOCKET' || err?.cause?.code === 'ECONNRESET') return request()
-    throw err
-  })
-  const data = await res.json().catch(() => null)
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(data)}`)
-  return data
-}
-
-/** Poll the server until `check` gives a value (the app uploads by itself: there is no event to wait on). */
-async function eventually(check, timeout = 60_000) {
-  const deadline = Date.now() + timeout
-  let last
-  while (Date.now() < deadline) {
-    last = await check()
-    if (last) return last
-    await new Promise((resolve) => setTimeout(resolve, 250))
-  }
-  throw new Error(`not reached in ${timeout} ms; last: ${JSON.stringify(last)}`)
-}
 
 if (!BASE_URL) {
   test('GRIDPATROL_URL must point at a running server', () => assert.fail(MISSING_URL_MESSAGE))
@@ -57,8 +31,8 @@ if (!BASE_URL) {
     test('an offline report with three photos survives two reloads and reaches the server exactly once', async () => {
       const files = PHOTOS.map((name) => ({ name, mimeType: 'image/jpeg', buffer: readFileSync(join(SHARED, 'photos', name)) }))
       const hashes = files.map((f) => createHash('sha256').update(f.buffer).digest('hex'))
-      const admin = await api('/api/v1/auth/login', { method: 'POST', body: { username: 'admin', password: PASSWORD } })
-      const before = (await api('/api/v1/cases?page_size=500', { token: admin.access_token })).map((c) => c.id)
+      const admin = await apiLogin('admin')
+      const before = (await api('GET', '/cases?page_size=500', admin.access_token)).map((c) => c.id)
 
       const context = await newPhoneContext(browser, { geolocation: SPOT, permissions: ['geolocation'] })
       const page = await context.newPage()
@@ -96,7 +70,7 @@ if (!BASE_URL) {
       await page.click('[data-testid="tab-me"]')
       await page.waitForFunction(() => /问题上报 1 条/.test(document.querySelector('[data-testid="me-pending-text"]')?.textContent ?? ''))
       assert.match(await page.textContent('[data-testid="me-pending-text"]'), /问题照片 3 张/)
-      const stillNone = (await api('/api/v1/cases?page_size=500', { token: admin.access_token })).filter((c) => !before.includes(c.id))
+      const stillNone = (await api('GET', '/cases?page_size=500', admin.access_token)).filter((c) => !before.includes(c.id))
       assert.deepEqual(stillNone, [], 'nothing reached the server while offline')
 
       // back online: the app uploads by itself; the button is pressed too in case the online event never comes
@@ -104,18 +78,18 @@ if (!BASE_URL) {
       await context.setOffline(false)
       await page.evaluate(() => document.querySelector('[data-testid="outbox-upload"]')?.click())
       const created = await eventually(async () => {
-        const now = (await api('/api/v1/cases?page_size=500', { token: admin.access_token })).filter((c) => !before.includes(c.id))
+        const now = (await api('GET', '/cases?page_size=500', admin.access_token)).filter((c) => !before.includes(c.id))
         return now.length ? now : null
       })
       assert.equal(created.length, 1, 'exactly one case')
-      const detail = await api(`/api/v1/cases/${created[0].id}`, { token: admin.access_token })
+      const detail = await api('GET', `/cases/${created[0].id}`, admin.access_token)
       assert.equal(detail.category.name, '垃圾乱堆乱放')
       assert.equal(detail.source, 'supervisor')
       assert.ok(detail.village_id !== null && detail.squad_id === 1)
       assert.equal(detail.description, '村口垃圾堆放（离线上报测试）')
       assert.ok(Math.abs(detail.lon - SPOT.longitude) < 1e-6 && Math.abs(detail.lat - SPOT.latitude) < 1e-6)
       assert.equal(detail.evidence.length, 3, 'exactly three evidence items')
-      const records = await Promise.all(detail.evidence.map((e) => api(`/api/v1/evidence/${e.evidence_id}`, { token: admin.access_token })))
+      const records = await Promise.all(detail.evidence.map((e) => api('GET', `/evidence/${e.evidence_id}`, admin.access_token)))
       assert.deepEqual(records.map((r) => r.sha256), hashes, 'the capture hashes are the files\' own')
       for (const r of records) {
         const display = r.files.find((f) => f.role === 'display')
@@ -128,7 +102,7 @@ if (!BASE_URL) {
       assert.ok(portrait.height > portrait.width, 'EXIF orientation 6 is honoured in the phone\'s copy')
       // the originals follow (this context reports no metered connection) and match the capture hashes
       await eventually(async () => {
-        const now = await Promise.all(records.map((r) => api(`/api/v1/evidence/${r.id}`, { token: admin.access_token })))
+        const now = await Promise.all(records.map((r) => api('GET', `/evidence/${r.id}`, admin.access_token)))
         return now.every((r) => r.files.some((f) => f.role === 'original' && f.sha256 === r.sha256)) ? now : null
       })
       await page.waitForFunction(() => /全部已上传/.test(document.querySelector('[data-testid="me-pending-text"]')?.textContent ?? ''))
