@@ -169,6 +169,8 @@ FIELD_MESSAGES: dict[str, str] = {
     "String does not match expected pattern.": "格式不正确",
     "Special numeric values (nan or infinity) are not permitted.": "不能为 NaN 或无穷大",
     "Invalid JSON body.": "请求体不是有效的 JSON",
+    "Give min_lon,min_lat,max_lon,max_lat: four numbers in degrees, each min below its max.": (
+        "须为 最小经度,最小纬度,最大经度,最大纬度：四个以度为单位的数，最小值小于最大值"),
     "Must be a SHA-256: 64 lowercase hexadecimal digits.": "须为 SHA-256：64 位小写十六进制数字",
     "Give lon and lat together, or neither.": "经度与纬度须同时给出或同时不填",
 }

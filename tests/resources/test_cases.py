@@ -481,3 +481,9 @@ def test_an_after_photo_sent_offline_is_named_by_its_client_id(client, auth, pho
     handled = ok(act(client, auth, "officer1", cid, "handle", evidence_client_ids=["after-photo-1"],
                      client_id="handle-0001"))
     assert handled["evidence_ids"] == [shot["id"]]
+
+
+@pytest.mark.parametrize("bbox", ["63369,-15,735728719,.", "1,2,3", "nan,1,2,3", "116,39,115,40", "a,b,c,d"])
+def test_a_map_box_that_is_not_one_is_a_400_saying_how_to_write_it(client, auth, bbox):
+    r = client.get("/api/v1/cases/map", query_string={"bbox": bbox}, headers=auth.headers("leader1"))
+    assert r.status_code == 400 and "最小经度" in r.get_json()["details"]["fields"]["bbox"][0]

@@ -21,7 +21,7 @@ from ...services.cases import cycle, inbox, intake, overdue, stats
 from .schemas import (
     ActionSchema, CalendarDaySchema, CalendarQuerySchema, CaseActionRequestSchema, CaseCreatedSchema,
     CaseDetailSchema, CaseMapQuerySchema, CaseMapSchema, CaseStatsSchema, StatsQuerySchema, CaseQuerySchema, CaseReportSchema, CaseSchema, CategorySchema,
-    DuplicateSchema, InboxItemSchema, NearbyQuerySchema, WhistleMatterSchema,
+    DuplicateSchema, InboxItemSchema, NearbyQuerySchema, parse_bbox, WhistleMatterSchema,
 )
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1", description="Cases (问题处置) and their catalogue")
@@ -141,7 +141,7 @@ def case_map(query):
     user, session = current_user(), get_session()
     stmt = _filtered(scoped_cases(select(Case), user), query, user)
     if "bbox" in query:
-        x0, y0, x1, y1 = (float(v) for v in query["bbox"].split(","))
+        x0, y0, x1, y1 = parse_bbox(query["bbox"])
         stmt = stmt.where(Case.lon.between(x0, x1), Case.lat.between(y0, y1))
     # plain rows, not ORM objects, the overdue tests in SQL (no datetimes to convert), written with orjson, not
     # through the schema: a town's open cases are thousands of points (5,000 through the ORM and marshmallow:

@@ -182,9 +182,22 @@ class CaseQuerySchema(Schema):
     mine = ma.fields.Bool(metadata={"description": "reported by me, or given to me"})
 
 
+BBOX_MESSAGE = "Give min_lon,min_lat,max_lon,max_lat: four numbers in degrees, each min below its max."
+
+
+def parse_bbox(raw: str) -> tuple[float, float, float, float]:
+    try:
+        x0, y0, x1, y1 = (float(v) for v in raw.split(","))
+    except ValueError:
+        raise ma.ValidationError(BBOX_MESSAGE) from None
+    if not (-180 <= x0 < x1 <= 180 and -90 <= y0 < y1 <= 90):  # also false for NaN
+        raise ma.ValidationError(BBOX_MESSAGE)
+    return x0, y0, x1, y1
+
+
 class CaseMapQuerySchema(CaseQuerySchema):
-    bbox = ma.fields.Str(metadata={"description": "min_lon,min_lat,max_lon,max_lat"},
-                         validate=ma.validate.Regexp(r"^-?[\d.]+,-?[\d.]+,-?[\d.]+,-?[\d.]+$"))
+    bbox = ma.fields.Str(metadata={"description": "min_lon,min_lat,max_lon,max_lat (WGS-84 degrees)"},
+                         validate=[ma.validate.Length(max=100), parse_bbox])
 
 
 class CategorySchema(Schema):
