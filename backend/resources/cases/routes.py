@@ -116,8 +116,7 @@ class Cases(MethodView):
         the open cases of the category nearby that may be the same matter."""
         session, user = get_session(), current_user()
         require_case_reporter(user)
-        source = data["source"] or ("supervisor" if user.has_role("supervisor") and not user.has_role(
-            "officer", "squad_leader") else "patrol")
+        source = data["source"] or intake.default_source(user)
         report = intake.Report(
             client_id=data["client_id"], category_code=data["category"], lon=data["lon"], lat=data["lat"],
             source=source, description=data["description"], address=data["address"],
@@ -173,9 +172,7 @@ def nearby(query):
     """Before sending a report: the open cases of that category nearby that may be the same matter."""
     session, user = get_session(), current_user()
     category = intake.category_by_code(session, query["category"])
-    source = "supervisor" if user.has_role("supervisor") and not user.has_role("officer", "squad_leader") \
-        else "patrol"
-    return _duplicates(session, user, category, query["lon"], query["lat"], source)
+    return _duplicates(session, user, category, query["lon"], query["lat"], intake.default_source(user))
 
 
 @blp.route("/cases/<int:case_id>")

@@ -22,13 +22,13 @@ from sqlalchemy.orm import Session
 from ...errors import Conflict, InvalidInput, NotAllowed, NotFound, Text
 from ...i18n import MESSAGES
 from ...models import (
-    Case, CaseAction, CaseEvidence, CaseReporter, Department, Evidence, User, WhistleMatter,
+    Case, CaseAction, CaseEvidence, CaseReporter, Department, User, WhistleMatter,
 )
-from ...policies import scoped_evidence
 from ...policies.cases import case_visibility, handles_case, leads_case, verifies_case
 from ...settings import Settings
 from ..core import audit
 from . import clock
+from .intake import visible_evidence_in_order
 from .labels import ACTION_ZH, STATUS_ZH
 from geo.projection import geodesic_distance_m
 
@@ -143,7 +143,7 @@ def apply(session: Session, settings: Settings, user: User, case: Case, req: Act
             f"The case is {case.status}: {req.action} is possible only when it is "
             f"{', '.join(move.from_statuses)}"))
     now = datetime.now(UTC)
-    evidence = _visible_evidence(session, user, req.evidence_ids)
+    evidence = visible_evidence_in_order(session, user, req.evidence_ids)
     before = {"status": case.status, "assignee_id": case.assignee_id, "department_id": case.department_id}
     data: dict = dict(req.extra)
     if mode == "request":
@@ -174,16 +174,6 @@ def apply(session: Session, settings: Settings, user: User, case: Case, req: Act
 
 def _plain(data: dict) -> dict:
     return {k: v for k, v in data.items() if isinstance(v, (str, int, float, bool, list, type(None)))}
-
-
-def _visible_evidence(session: Session, user: User, ids: tuple[int, ...]) -> list[Evidence]:
-    if not ids:
-        return []
-    found = session.scalars(scoped_evidence(select(Evidence).where(Evidence.id.in_(set(ids))), user)).all()
-    missing = sorted(set(ids) - {e.id for e in found})
-    if missing:
-        raise InvalidInput("case_evidence_unknown", ids=", ".join(map(str, missing)))
-    return sorted(found, key=lambda e: ids.index(e.id))
 
 
 # --- the normal cycle ----------------------------------------------------------------------------------------

@@ -42,6 +42,11 @@ class Report:
     extra: dict = field(default_factory=dict)
 
 
+def default_source(user: User) -> str:
+    """A village supervisor's report is a supervisor's; anyone else's on the ground a patrol's."""
+    return "supervisor" if user.has_role("supervisor") and not user.has_role("officer", "squad_leader") else "patrol"
+
+
 def category_by_code(session: Session, code: str) -> CaseCategory:
     category = session.scalar(select(CaseCategory).where(CaseCategory.code == code, CaseCategory.active.is_(True)))
     if category is None:
@@ -71,7 +76,7 @@ def report(session: Session, user: User | None, r: Report, client_addr: str | No
     if places["town"] is None and places["grid"] is None:
         raise InvalidInput("case_outside_area")
     ids = {kind: (place or {}).get("id") for kind, place in places.items()}
-    evidence = _own_evidence(session, user, r.evidence_ids)
+    evidence = visible_evidence_in_order(session, user, r.evidence_ids)
     now = datetime.now(UTC)
     reported_at = min(r.reported_at or now, now)
     calendar = clock.load_calendar(session)
@@ -139,8 +144,9 @@ def own_evidence_ids(session: Session, user: User, client_ids: list[str]) -> tup
     return tuple(dict.fromkeys(found[c] for c in client_ids))
 
 
-def _own_evidence(session: Session, user: User | None, evidence_ids: tuple[int, ...]) -> list[Evidence]:
-    """Evidence the reporter may attach: what they can see (their own photos, or, for a leader, their squad's)."""
+def visible_evidence_in_order(session: Session, user: User | None, evidence_ids: tuple[int, ...]) -> list[Evidence]:
+    """Evidence the caller may attach to a report or a step: what they can see (their own photos, their squad's
+    for a leader, a visible case's), in the order given; anything else is a 400 naming the ids."""
     if not evidence_ids:
         return []
     if user is None:
