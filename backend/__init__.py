@@ -59,7 +59,22 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.register_blueprint(open311)
     register_web(app)
+    _deliver_notifications_after_requests(app)
     return app
+
+
+def _deliver_notifications_after_requests(app: Flask) -> None:
+    """A request that made deliveries (services.notifications.outbox) starts sending them once it is done, rather
+    than at the next housekeeping round. NOTIFY_KICK False leaves them to the caller (tests that drive it)."""
+    from flask import g
+
+    @app.after_request
+    def kick(response):
+        if g.pop("notifications_made", False) and app.config.get("NOTIFY_KICK", True):
+            from .services.notifications import deliver
+
+            deliver.kick(app)
+        return response
 
 
 def _refuse_demo_accounts(app: Flask) -> None:

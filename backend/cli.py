@@ -1,4 +1,4 @@
-"""The `gridpatrol` command: migrations, demo data, audit verification, user administration."""
+"""The `gridpatrol` command: migrations, demo data, audit and evidence verification, user administration."""
 from __future__ import annotations
 
 import json
@@ -275,6 +275,68 @@ def user_set_password(username: str, password: str) -> None:
         audit_service.record(session, "user.password_reset", "user", target.id, actor_username="cli")
         session.commit()
         click.echo(f"password of {username} changed; their sessions were revoked")
+
+
+@main.group()
+def evidence() -> None:
+    """Evidence ledger: daily Merkle roots of the evidence records, and checking a file against them."""
+
+
+@evidence.command("seal")
+def evidence_seal() -> None:
+    """Seal every finished day (Beijing time) not sealed yet, timestamped at TSA_URL when set, and write an anchor
+    carrying the new roots (a served app does this itself once a day)."""
+    from datetime import datetime
+
+    from .extensions.database import get_session
+    from .services.core import anchors
+    from .services.evidence import ledger
+    from .services.evidence.timestamps import timestamper_from_settings
+
+    settings = _settings()
+    with _app_context(settings):
+        session = get_session()
+        sealed = ledger.seal(session, datetime.now(anchors.LOCAL_TZ).date(), timestamper_from_settings(settings))
+        if sealed:
+            key = anchors.load_or_create_key(settings.audit_signing_key)
+            path = anchors.write_anchor(session, key, settings.audit_anchor_dir,
+                                        evidence_roots=ledger.roots_for_anchor(session, settings.audit_anchor_dir))
+            click.echo(f"anchor written: {path}")
+    for root in sealed:
+        stamp = "timestamped" if root.timestamp else f"no timestamp ({root.timestamp_error or 'no TSA_URL'})"
+        click.echo(f"{root.day}: {root.count} records, root {root.root}, {stamp}")
+    if not sealed:
+        click.echo("nothing to seal: every finished day is sealed")
+
+
+@evidence.command("verify")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--id", "evidence_id", type=int, help="The evidence record the file should be (default: found by "
+                                                    "its hash).")
+@click.option("--anchors", "anchor_dir", help="Directory of anchors (default AUDIT_ANCHOR_DIR).")
+@click.option("--public-key", help="PEM public key to check anchors with (default AUDIT_VERIFY_KEY, or the "
+                                   "signing key's).")
+@click.option("--tsa-cert", help="PEM root certificate(s) of the TSA (default TSA_CA_CERT).")
+def evidence_verify(file: str, evidence_id: int | None, anchor_dir: str | None, public_key: str | None,
+                    tsa_cert: str | None) -> None:
+    """Check FILE against its evidence record, the stored copies, its day's sealed root, the signed anchor that
+    carries the root, and the root's timestamp. Exit status 1 when any check fails."""
+    from .extensions.database import get_session
+    from .services.evidence.storage import storage_from_settings
+    from .services.evidence.verification import FAIL, OK, verify_file
+
+    settings = _settings()
+    with _app_context(settings):
+        report = verify_file(get_session(), storage_from_settings(settings), file, evidence_id=evidence_id,
+                             anchor_dir=anchor_dir or settings.audit_anchor_dir,
+                             public_key=_verify_key(settings, public_key),
+                             tsa_roots_file=tsa_cert or settings.tsa_ca_cert)
+    marks = {OK: "✓", FAIL: "✗"}
+    for level, text in report.lines:
+        click.echo(f"{marks.get(level, '!')} {text}", err=level == FAIL)
+    click.echo("VERIFIED" if report.ok else "NOT VERIFIED")
+    if not report.ok:
+        sys.exit(1)
 
 
 @main.group("api-key")

@@ -1,7 +1,8 @@
 """Work a served app does by itself, on a timer in each worker: patrols nobody ended are ended (idle, shift over),
-expired resumable uploads are removed, overdue cases flagged and escalated, and the day's audit anchor is
-written. Several workers may run it at once: each patrol is ended and each case escalated once
-(row locks, SKIP LOCKED), and the day's anchor file is made once (whoever creates it first)."""
+expired resumable uploads are removed, overdue cases flagged and escalated, notifications sent, the days past sealed in the evidence
+ledger and the day's audit anchor written. Several workers may run it at once: each patrol is ended and each case
+escalated once (row locks, SKIP LOCKED), each day sealed once (a lock), and the day's anchor file is made once
+(whoever creates it first)."""
 from __future__ import annotations
 
 import logging
@@ -46,23 +47,37 @@ def sweep_overdue_cases(app: Flask) -> int:
 
     with app.app_context():
         session = get_session()
-        changed = overdue.sweep(session)
+        changed = overdue.sweep(session, settings=app.config["GRIDPATROL"])
         session.commit()
         return changed
 
 
+def deliver_notifications(app: Flask) -> dict[str, int]:
+    """Notifications due (new ones a request's own kick missed, retries): services.notifications.deliver."""
+    from .services.notifications import deliver
+
+    return deliver.run(app)
+
+
 def write_daily_anchor(app: Flask) -> Path | None:
     """The day's audit anchor (services.core.anchors) as soon as the local day has none: the head as the day
-    begins, so each anchor closes the day before. Returns the file written, or None."""
+    begins, so each anchor closes the day before. The days before are first sealed in the evidence ledger
+    (services.evidence.ledger), so the anchor carries their roots. Returns the file written, or None."""
     from .extensions.database import get_session
     from .services.core import anchors
+    from .services.evidence import ledger
+    from .services.evidence.timestamps import timestamper_from_settings
 
     settings = app.config["GRIDPATROL"]
-    if anchors.has_daily_anchor(settings.audit_anchor_dir, datetime.now(anchors.LOCAL_TZ).date()):
+    today = datetime.now(anchors.LOCAL_TZ).date()
+    if anchors.has_daily_anchor(settings.audit_anchor_dir, today):
         return None
     key = anchors.load_or_create_key(settings.audit_signing_key)
     with app.app_context():
-        written = anchors.write_anchor(get_session(), key, settings.audit_anchor_dir, daily=True)
+        session = get_session()
+        ledger.seal(session, today, timestamper_from_settings(settings))
+        written = anchors.write_anchor(session, key, settings.audit_anchor_dir, daily=True,
+                                       evidence_roots=ledger.roots_for_anchor(session, settings.audit_anchor_dir))
     if written:
         log.info("audit anchor written: %s", written)
     return written
@@ -72,7 +87,7 @@ def start_housekeeping(app: Flask, every_s: float = 60.0) -> threading.Thread:
     def run() -> None:
         while True:
             time.sleep(every_s)
-            for job in (run_once, sweep_uploads, sweep_overdue_cases, write_daily_anchor):
+            for job in (run_once, sweep_uploads, sweep_overdue_cases, deliver_notifications, write_daily_anchor):
                 try:
                     job(app)
                 except Exception:  # noqa: BLE001 - retried next round; the failure is logged

@@ -108,6 +108,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "watermark_unavailable": ("服务器未安装中文字体，暂时无法生成水印照片，请联系管理员安装 fonts-noto-cjk",
                               "The server has no CJK font for watermark copies; ask an administrator to install fonts-noto-cjk"),
     "case_category_unknown": ("没有编码为 {category} 的问题类别，请从类别列表中选择", "No case category {category}; pick one from the list"),
+    "push_endpoint_refused": ("这个推送地址不是受支持的推送服务，无法订阅；请改用待办或工作通知接收提醒",
+                              "That endpoint is not a push service this server sends to; use the inbox or work "
+                              "notices instead"),
+    "push_key_invalid": ("浏览器给出的推送密钥无效，请关闭后重新打开消息推送",
+                         "The browser's push keys are not valid; turn push off and on again"),
     "case_outside_area": ("该位置不在本系统管辖的乡镇范围内，请确认定位后再上报",
                           "That position is outside the towns this system serves; check the location and report again"),
     "case_evidence_unknown": ("找不到您可使用的证据 {ids}，请先上传照片", "No evidence {ids} you may use; upload the photos first"),

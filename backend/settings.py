@@ -66,6 +66,19 @@ class Settings:
     upload_expiry_s: int = 24 * 3600  # an upload untouched this long is removed (tus expiration)
     original_upload: str = "wifi"  # the PWA's default for sending originals: always | wifi | never
     case_after_photo_gap_m: float = 50.0  # an "after" photo farther than this from the case's spot is flagged
+    tsa_url: str = ""  # an RFC 3161 timestamp authority: each day's evidence root is timestamped there
+    tsa_ca_cert: str = ""  # PEM file of the TSA's root certificate(s), to check those timestamps
+    tsa_timeout_s: float = 10.0
+    notify_channel: str = ""  # wecom | dingtalk | sms: a work-notice channel besides Web Push and the inbox
+    notify_webhook_url: str = ""  # the robot's webhook (WeCom, DingTalk) or the SMS gateway's endpoint
+    notify_webhook_secret: str = ""  # DingTalk's signing secret, or the SMS gateway's bearer token
+    public_url: str = ""  # where people open the app (links in work notices), e.g. https://gridpatrol.example.cn
+    vapid_private_key: str = ""  # Web Push signing key (PEM), made on first use
+    vapid_subject: str = "mailto:admin@localhost"  # push services contact the operator here
+    # The push services the server will POST to (a subscription names its own URL: anything else would let a user
+    # make the server call an internal address). "*.x" matches subdomains. A host listed here may also be http.
+    push_service_hosts: str = ("fcm.googleapis.com,updates.push.services.mozilla.com,*.push.apple.com,"
+                               "*.notify.windows.com")
     extra: dict = field(default_factory=dict)
 
     @property
@@ -112,6 +125,16 @@ class Settings:
             upload_expiry_s=int(env.get("UPLOAD_EXPIRY_S", 24 * 3600)),
             original_upload=env.get("ORIGINAL_UPLOAD", "wifi"),
             case_after_photo_gap_m=float(env.get("CASE_AFTER_PHOTO_GAP_M", 50.0)),
+            tsa_url=env.get("TSA_URL", ""),
+            tsa_ca_cert=env.get("TSA_CA_CERT", ""),
+            tsa_timeout_s=float(env.get("TSA_TIMEOUT_S", 10.0)),
+            notify_channel=env.get("NOTIFY_CHANNEL", ""),
+            notify_webhook_url=env.get("NOTIFY_WEBHOOK_URL", ""),
+            notify_webhook_secret=env.get("NOTIFY_WEBHOOK_SECRET", ""),
+            public_url=env.get("PUBLIC_URL", "").rstrip("/"),
+            vapid_private_key=env.get("VAPID_PRIVATE_KEY") or str(var_dir / "vapid-private-key.pem"),
+            vapid_subject=env.get("VAPID_SUBJECT", "mailto:admin@localhost"),
+            push_service_hosts=env.get("PUSH_SERVICE_HOSTS", cls.push_service_hosts),
         )
         for key, value in overrides.items():
             setattr(s, key, value)
@@ -125,6 +148,10 @@ class Settings:
             raise ConfigError("ORIGINAL_UPLOAD must be always, wifi or never")
         if s.evidence_max_bytes > s.max_content_length:
             raise ConfigError("EVIDENCE_MAX_BYTES must not exceed MAX_CONTENT_LENGTH")
+        if s.notify_channel not in ("", "wecom", "dingtalk", "sms"):
+            raise ConfigError("NOTIFY_CHANNEL must be wecom, dingtalk or sms (or empty)")
+        if s.notify_channel and not s.notify_webhook_url:
+            raise ConfigError("NOTIFY_WEBHOOK_URL must be set when NOTIFY_CHANNEL is")
         if s.basemap_crs not in ("wgs84", "gcj02"):
             raise ConfigError("BASEMAP_CRS must be wgs84 or gcj02")
         return s

@@ -6,6 +6,7 @@ from .cases import (
     CaseCategory, CaseEvidence, CaseReporter, WhistleMatter,
 )
 from .integrations import ApiKey
+from .notifications import CHANNELS, DELIVERY_STATES, Notification, NotificationDelivery, PushSubscription
 from .evidence import EVIDENCE_KINDS, FILE_ROLES, UPLOADED_ROLES, Evidence, EvidenceFile, Upload
 from .coverage import CoverageLattice, CoveragePatrolDay, PatrolGridVisit, PatrolTask
 from .org import AREA_KINDS, Area, Department, Squad, squad_areas
@@ -14,6 +15,7 @@ from .users import ROLES, LoginAttempt, LoginLock, RefreshToken, User, UserRole
 
 __all__ = [
     "ApiKey",
+    "CHANNELS", "DELIVERY_STATES", "Notification", "NotificationDelivery", "PushSubscription",
     "CASE_ACTIONS", "CASE_SOURCES", "CASE_STATUSES", "CLOCKS", "EVIDENCE_STAGES", "OPEN_STATUSES", "CalendarDay", "Case",
     "CaseAction", "CaseCategory", "CaseEvidence", "CaseReporter", "WhistleMatter",
     "AREA_KINDS", "END_REASONS", "ROLES", "GENESIS_HASH", "Area", "AuditEntry", "Base", "CoverageLattice", "Department",

@@ -18,6 +18,7 @@ def register_resources(api: Api) -> None:
     from .evidence.routes import blp as evidence
     from .health.routes import blp as health
     from .me.routes import blp as me
+    from .notifications.routes import blp as notifications
     from .patrols.routes import blp as patrols
     from .coverage.routes import blp as coverage
     from .squads.routes import blp as squads
@@ -26,5 +27,5 @@ def register_resources(api: Api) -> None:
     from .users.routes import blp as users
 
     for blueprint in (health, config, auth, me, areas, users, squads, departments, audit, patrols,
-                      tasks, coverage, evidence, uploads, cases, api_keys):
+                      tasks, coverage, evidence, uploads, cases, api_keys, notifications):
         api.register_blueprint(blueprint)

@@ -19,6 +19,7 @@ export const router = createRouter({
     { path: '/plan', name: 'plan', component: () => import('@/pages/PlanPage.vue') },
     { path: '/report', name: 'report', component: () => import('@/pages/ReportPage.vue') },
     { path: '/cases', name: 'cases', component: () => import('@/pages/CasesPage.vue') },
+    { path: '/cases/map', name: 'case-map', component: () => import('@/pages/CaseMapPage.vue') },
     { path: '/cases/:id(\\d+)', name: 'case', component: () => import('@/pages/CaseDetailPage.vue') },
     { path: '/:rest(.*)*', redirect: '/' },
   ],

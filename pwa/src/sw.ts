@@ -35,3 +35,31 @@ registerRoute(
 self.addEventListener('message', (event) => {
   if (event.data && event.data.type === 'SKIP_WAITING') void self.skipWaiting()
 })
+
+// Web Push (services/notifications/webpush.py sends {title, body, url, tag}): shown as a notification; a tap opens
+// the case in an open window of the app, or in a new one.
+self.addEventListener('push', (event) => {
+  let data: { title?: string; body?: string; url?: string; tag?: string } = {}
+  try {
+    data = event.data?.json() ?? {}
+  } catch {
+    data = { body: event.data?.text() }
+  }
+  event.waitUntil(self.registration.showNotification(data.title || '网格巡查', {
+    body: data.body, tag: data.tag, data: { url: data.url || '/' }, icon: '/icons/icon-192.png',
+  }))
+})
+
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close()
+  const url = new URL((event.notification.data as { url?: string } | null)?.url || '/', self.location.origin).href
+  event.waitUntil((async () => {
+    for (const client of await self.clients.matchAll({ type: 'window', includeUncontrolled: true })) {
+      if (client.url.startsWith(self.location.origin)) {
+        await client.focus()
+        return void (await client.navigate(url))
+      }
+    }
+    await self.clients.openWindow(url)
+  })())
+})

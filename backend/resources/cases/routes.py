@@ -15,9 +15,10 @@ from ...context import client_addr, current_user
 from ...errors import InvalidInput, NotFound
 from ...extensions.api import Blueprint, link, links, page_of
 from ...extensions.database import get_session
-from ...models import CalendarDay, Case, CaseAction, CaseCategory, CaseEvidence, User, WhistleMatter
+from ...models import CalendarDay, Case, CaseAction, CaseCategory, CaseEvidence, Evidence, User, WhistleMatter
 from ...policies.cases import require_case_reporter, scoped_cases
 from ...services.cases import cycle, inbox, intake, overdue, stats
+from ...services.notifications import outbox as notices
 from .schemas import (
     ActionSchema, CalendarDaySchema, CalendarQuerySchema, CaseActionRequestSchema, CaseCreatedSchema,
     CaseDetailSchema, CaseMapQuerySchema, CaseMapSchema, CaseStatsSchema, StatsQuerySchema, CaseQuerySchema, CaseReportSchema, CaseSchema, CategorySchema,
@@ -124,6 +125,8 @@ class Cases(MethodView):
             evidence_ids=tuple(data["evidence"]) + intake.own_evidence_ids(session, user, data["evidence_client_ids"]),
             reported_at=data["reported_at"])
         case, created = intake.report(session, user, report, client_addr())
+        if created:
+            notices.on_report(session, current_app.config["GRIDPATROL"], case)
         session.commit()
         case.possible_duplicates = _duplicates(  # type: ignore[attr-defined]
             session, user, case.category, case.lon, case.lat, case.source, exclude_id=case.id)
@@ -192,6 +195,11 @@ def _detail(session: Session, case: Case) -> Case:
         action.actor_name = names.get(action.actor_id or 0)  # type: ignore[attr-defined]
     case.timeline = timeline  # type: ignore[attr-defined]
     case.evidence = case.evidence_links  # type: ignore[attr-defined]
+    linked = {e.evidence_id for e in case.evidence_links}
+    checks: dict[int, dict] = dict(session.execute(select(Evidence.id, Evidence.checks)
+                                                   .where(Evidence.id.in_(linked))).all())
+    for item in case.evidence_links:
+        item.content_credentials = (checks.get(item.evidence_id) or {}).get("c2pa")  # type: ignore[attr-defined]
     case.co_reporter_ids = sorted(cycle.co_reporters(session, case))  # type: ignore[attr-defined]
     case.close_conditions = case.category.close_conditions  # type: ignore[attr-defined]
     return _with_overdue([case])[0]

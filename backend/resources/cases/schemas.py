@@ -7,6 +7,7 @@ import marshmallow as ma
 
 from ...extensions.api import Schema
 from ...models import CASE_ACTIONS, CASE_SOURCES, CASE_STATUSES
+from ..evidence.schemas import ContentCredentialsSchema
 
 CLIENT_ID = ma.fields.Str(required=True, validate=ma.validate.Length(8, 64),
                           metadata={"description": "made by the phone; retries with it never duplicate"})
@@ -88,6 +89,9 @@ class CaseEvidenceSchema(Schema):
     display_url = ma.fields.Method("_display")
     thumbnail_url = ma.fields.Method("_thumb")
     watermark_url = ma.fields.Method("_watermark")
+    content_credentials = ma.fields.Nested(
+        ContentCredentialsSchema, allow_none=True, dump_default=None,
+        metadata={"description": "the photo's C2PA content credentials (as on the evidence record); null: none"})
 
     def _display(self, link):
         return f"/api/v1/evidence/{link.evidence_id}/files/display"

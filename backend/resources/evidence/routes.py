@@ -14,6 +14,7 @@ from ...extensions.database import get_session
 from ...models import UPLOADED_ROLES, Evidence
 from ...policies import require_evidence_uploader, scoped_evidence
 from ...services.evidence import files as evidence_files
+from ...services.evidence import ledger
 from ...services.evidence.intake import Declaration, declare, receive_file, visible_evidence
 from .schemas import EvidenceQuerySchema, EvidenceSchema, EvidenceUploadSchema, VerifySchema
 
@@ -97,6 +98,8 @@ def get_file(evidence_id, role):
 @blp.route("/<int:evidence_id>/verify")
 @blp.response(200, VerifySchema)
 def verify(evidence_id):
-    """Read every stored file back and recompute its SHA-256: the original against the capture hash too."""
-    evidence = visible_evidence(get_session(), current_user(), evidence_id)
-    return evidence_files.verify(current_app, evidence)
+    """Read every stored file back and recompute its SHA-256: the original against the capture hash too; and the
+    record's inclusion proof in its day's sealed Merkle root."""
+    session = get_session()
+    evidence = visible_evidence(session, current_user(), evidence_id)
+    return {**evidence_files.verify(current_app, evidence), "ledger": ledger.prove(session, evidence).as_dict()}

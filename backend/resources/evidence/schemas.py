@@ -58,6 +58,47 @@ class UploaderSchema(Schema):
     display_name = ma.fields.Str()
 
 
+class C2paErrorSchema(Schema):
+    code = ma.fields.Str(metadata={"description": "a C2PA validation status code (assertion.dataHash.mismatch: the "
+                                                  "image bytes changed after signing; claimSignature.mismatch: the "
+                                                  "signature does not verify), or manifest.unreadable (c2pa could "
+                                                  "not parse the manifest) or manifest.remote (kept at a URL, not "
+                                                  "fetched)"})
+    explanation = ma.fields.Str(allow_none=True, metadata={"description": "c2pa's own words, in English"})
+
+
+class SignerSchema(Schema):
+    common_name = ma.fields.Str(allow_none=True, metadata={"description": "the signing certificate's CN"})
+    organization = ma.fields.Str(allow_none=True,
+                                 metadata={"description": "the signing certificate's organisation (c2pa's "
+                                                          "signature_info.issuer)"})
+
+
+class ContentCredentialsSchema(Schema):
+    """C2PA content credentials (内容凭证) of the original, when it carries a manifest."""
+
+    state = ma.fields.Str(metadata={
+        "enum": ["valid", "invalid", "unverified"],
+        "description": "valid: the claim signature verifies and every hash binding matches the file's bytes; "
+                       "invalid: a signature or hash does not hold, or the manifest is malformed (flag "
+                       "c2pa_invalid); unverified: the manifest is at a remote URL, which is never fetched"})
+    trust = ma.fields.Str(metadata={
+        "enum": ["not_checked", "trusted", "untrusted"],
+        "description": "whether the signer's certificate chains to a configured trust list; not_checked when no "
+                       "list is configured: a valid signature then says the file is unchanged since signing, "
+                       "not who may be believed"})
+    claim_generator = ma.fields.Str(allow_none=True, metadata={"description": "the app or camera that signed"})
+    signer = ma.fields.Nested(SignerSchema, allow_none=True)
+    signed_at = ma.fields.Str(allow_none=True,
+                              metadata={"description": "a time-stamp authority's time of signing, when it has one"})
+    title = ma.fields.Str(allow_none=True)
+    actions = ma.fields.List(ma.fields.Str(), metadata={"description": "c2pa.created, c2pa.edited, ..., in order"})
+    digital_source_type = ma.fields.Str(allow_none=True, metadata={
+        "description": "of the c2pa.created action, IPTC's term: digitalCapture, trainedAlgorithmicMedia (made by "
+                       "AI), ..."})
+    errors = ma.fields.List(ma.fields.Nested(C2paErrorSchema), metadata={"description": "why it is not valid"})
+
+
 class EvidenceSchema(Schema):
     id = ma.fields.Int()
     client_id = ma.fields.Str()
@@ -72,7 +113,13 @@ class EvidenceSchema(Schema):
     files = ma.fields.List(ma.fields.Nested(EvidenceFileSchema))
     exif = ma.fields.Dict(allow_none=True, metadata={"description": "what the photo's EXIF says (corroboration only)"})
     checks = ma.fields.Dict(metadata={"description": "EXIF against the phone's record: position_gap_m, time_gap_s, "
-                                                     "flags (exif_position_far, exif_time_far, no_device_position)"})
+                                                     "flags (exif_position_far, exif_time_far, no_device_position, "
+                                                     "edited_software, c2pa_invalid); c2pa: as content_credentials"})
+    content_credentials = ma.fields.Nested(
+        ContentCredentialsSchema, attribute="checks.c2pa", allow_none=True, dump_default=None,
+        metadata={"description": "the original's C2PA content credentials, checked when it arrived; null when it "
+                                 "has none (most photos: WeChat and the browser's canvas strip them) or has not "
+                                 "arrived yet"})
     created_at = ma.fields.AwareDateTime()
 
 
@@ -88,6 +135,21 @@ class FileCheckSchema(Schema):
     ok = ma.fields.Bool()
 
 
+class LedgerProofSchema(Schema):
+    day = ma.fields.Date(metadata={"description": "the day (Beijing time) the server received the record"})
+    sealed = ma.fields.Bool(metadata={"description": "false until the day is over and sealed"})
+    leaf = ma.fields.Str(metadata={"description": "SHA-256(0x00 || canonical JSON of the capture facts), hex"})
+    index = ma.fields.Int(allow_none=True)
+    size = ma.fields.Int(allow_none=True, metadata={"description": "records in the day's tree"})
+    path = ma.fields.List(ma.fields.Str(), metadata={"description": "RFC 9162 inclusion proof, leaf to root"})
+    root = ma.fields.Str(allow_none=True, metadata={"description": "the day's sealed Merkle root"})
+    audit_entry_id = ma.fields.Int(allow_none=True, metadata={"description": "the audit row that holds the root"})
+    timestamped = ma.fields.Bool(metadata={"description": "a timestamp authority signed the root (RFC 3161)"})
+    algorithm = ma.fields.Str()
+    ok = ma.fields.Bool(metadata={"description": "the day's records still give the sealed root"})
+    problem = ma.fields.Str(allow_none=True)
+
+
 class VerifySchema(Schema):
     evidence_id = ma.fields.Int()
     capture_sha256 = ma.fields.Str(metadata={"description": "what the phone hashed at capture"})
@@ -95,3 +157,6 @@ class VerifySchema(Schema):
                                               metadata={"description": "null while the original has not arrived"})
     ok = ma.fields.Bool(metadata={"description": "every stored file hashes to its record"})
     files = ma.fields.List(ma.fields.Nested(FileCheckSchema))
+    ledger = ma.fields.Nested(LedgerProofSchema, metadata={
+        "description": "where the record stands in the daily Merkle roots (`gridpatrol evidence verify` checks a "
+                       "file against it, the signed anchor and the timestamp)"})

@@ -17,6 +17,7 @@ from ...i18n import error_message
 from ...models import Case, CaseCategory, CaseEvidence, Evidence
 from ...services.evidence import files as evidence_files
 from ...services.integrations import open311
+from ...services.notifications import outbox as notices
 from ...services.integrations.api_keys import key_for
 
 blp = Blueprint("open311", __name__, url_prefix="/open311/v2")
@@ -83,6 +84,7 @@ def requests(fmt: str) -> Response:
         if key is None:
             raise NotAllowed("open311_api_key")
         case = open311.post_request(session, key, form, client_addr())
+        notices.on_report(session, current_app.config["GRIDPATROL"], case)  # once per case, a retry included
         session.commit()
         answer = {"service_request_id": str(case.id), "token": case.public_token,
                   "service_notice": "已受理，将按时限处置", "account_id": None}

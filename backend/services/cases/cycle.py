@@ -27,6 +27,7 @@ from ...models import (
 from ...policies.cases import case_visibility, handles_case, leads_case, verifies_case
 from ...settings import Settings
 from ..core import audit
+from ..notifications import outbox as notices
 from . import clock
 from .intake import visible_evidence_in_order
 from .labels import ACTION_ZH, STATUS_ZH
@@ -169,6 +170,7 @@ def apply(session: Session, settings: Settings, user: User, case: Case, req: Act
     audit.record(session, f"case.{req.action}", "case", case.id, actor=user, client_addr=client_addr,
                  before=before, after={"status": to_status, "assignee_id": case.assignee_id,
                                        "department_id": case.department_id, **_plain(data)})
+    notices.on_action(session, settings, case, action)
     return action, True
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from ...models import Case, CaseAction
+from ...settings import Settings
 
 
 def respond_overdue(now: datetime) -> ColumnElement[bool]:
@@ -43,9 +44,12 @@ def flags_of(case: Any, now: datetime) -> list[str]:
     return flags
 
 
-def sweep(session: Session, now: datetime | None = None) -> int:
-    """Set the overdue flags of open cases; escalate each case the first time it runs over. Returns how many
-    cases changed. Cases that stopped being overdue (a limit extended, a case resumed) lose their flags."""
+def sweep(session: Session, now: datetime | None = None, settings: Settings | None = None) -> int:
+    """Set the overdue flags of open cases; escalate each case the first time it runs over, telling its handler,
+    leaders and the command centre when `settings` is given (notifications). Returns how many cases changed.
+    Cases that stopped being overdue (a limit extended, a case resumed) lose their flags."""
+    from ..notifications import outbox as notices
+
     now = now or datetime.now(UTC)
     changed = 0
     # SKIP LOCKED: every worker sweeps; a case another worker (or an action) holds is left to it
@@ -63,4 +67,6 @@ def sweep(session: Session, now: datetime | None = None) -> int:
                                    from_status=case.status, to_status=case.status,
                                    data={"overdue": new, "to": ["squad_leader", "commander"]}))
             case.escalated_at = case.escalated_at or now
+            if settings is not None:
+                notices.on_escalation(session, settings, case, new)
     return changed

@@ -126,12 +126,13 @@ def signature_ok(doc: dict, public_key: Ed25519PublicKey) -> bool:
 
 
 def write_anchor(session: Session, key: Ed25519PrivateKey, directory: str | Path, *, daily: bool = False,
-                 now: datetime | None = None) -> Path | None:
+                 now: datetime | None = None, **extra: Any) -> Path | None:
     """Write the chain's head to `directory`. `daily`: as `<day>.json`, once a day whoever writes first (several
-    workers may try); otherwise a new file named by its time, whenever asked (the CLI, a cron job).
+    workers may try); otherwise a new file named by its time, whenever asked (the CLI, a cron job). `extra`
+    fields are signed with the head (the evidence ledger's day roots).
     Returns the file written, or None when the day's anchor was already there."""
     now = now or datetime.now(UTC)
-    doc = signed_head(key, head_row(session), now)
+    doc = signed_head(key, head_row(session), now, **extra)
     name = f"{doc['day']}.json" if daily else f"{now.astimezone(UTC):%Y-%m-%dT%H%M%S.%fZ}.json"
     path = Path(directory) / name
     if create_exclusively(path, json.dumps(doc, ensure_ascii=False, indent=1).encode() + b"\n", 0o444):

@@ -24,7 +24,7 @@ from ...settings import Settings
 from ..core import audit
 from ...policies import AreaScope
 from ..core.areas import locate
-from . import images, watermark
+from . import credentials, images, watermark
 from .storage import Storage, evidence_key
 from geo.exif import ExifFacts, edited_by
 from geo.projection import geodesic_distance_m
@@ -113,7 +113,9 @@ def receive_file(session: Session, storage: Storage, settings: Settings, user: U
     if checked.exif.has_exif and (evidence.exif is None or role == "original"):
         evidence.exif = checked.exif.as_json()
     if role == "original" or evidence.checks == {}:
-        evidence.checks = corroborate(evidence, checked.exif, settings)
+        # Content credentials are the camera file's: a display copy (canvas, WeChat) never keeps them.
+        c2pa = credentials.read(data, checked.media_type) if role == "original" else None
+        evidence.checks = corroborate(evidence, checked.exif, settings, c2pa)
     upright = images.upright_rgb(checked.picture)
     shown = images.fit(upright, images.DISPLAY_LONG_EDGE_PX)  # what people see: the base of every other copy
     if evidence.file("display") is None:
@@ -176,8 +178,9 @@ def _insert_file(session: Session, evidence: Evidence, row: EvidenceFile) -> boo
     return True
 
 
-def corroborate(evidence: Evidence, exif: ExifFacts, settings: Settings) -> dict:
-    """How far EXIF and the phone's own record disagree, and the flags past the configured limits."""
+def corroborate(evidence: Evidence, exif: ExifFacts, settings: Settings, c2pa: dict | None = None) -> dict:
+    """How far EXIF and the phone's own record disagree, and the flags past the configured limits; the original's
+    C2PA content credentials (credentials.read) when it has any, flagged when they do not hold."""
     checks: dict = {"exif": "present" if exif.has_exif else "absent", "flags": []}
     if exif.lon is not None and exif.lat is not None and evidence.lon is not None and evidence.lat is not None:
         distance = geodesic_distance_m(evidence.lon, evidence.lat, exif.lon, exif.lat)
@@ -194,6 +197,10 @@ def corroborate(evidence: Evidence, exif: ExifFacts, settings: Settings) -> dict
         checks["flags"].append("no_device_position")
     if edited_by(exif.software):
         checks["flags"].append("edited_software")
+    if c2pa is not None:
+        checks["c2pa"] = c2pa
+        if c2pa["state"] == "invalid":
+            checks["flags"].append("c2pa_invalid")
     return checks
 
 

@@ -110,12 +110,23 @@ export interface CaseSummary {
   assignee_id: number | null
 }
 
+/** A photo's C2PA content credentials, checked by the server when the original arrived. `valid`: signature and
+ *  hashes hold (unchanged since signing); who signed is checked only against a configured trust list (`trust`). */
+export interface ContentCredentials {
+  state: 'valid' | 'invalid' | 'unverified'
+  trust: 'not_checked' | 'trusted' | 'untrusted'
+  claim_generator: string | null
+  signer: { common_name: string | null; organization: string | null } | null
+  signed_at: string | null
+  errors: { code: string; explanation: string | null }[]
+}
+
 export interface CaseDetail extends CaseSummary {
   lon: number
   lat: number
   timeline: CaseAction[]
   evidence: { evidence_id: number; stage: 'before' | 'after' | 'verify'; thumbnail_url: string; display_url: string;
-              watermark_url: string }[]
+              watermark_url: string; content_credentials: ContentCredentials | null }[]
   close_conditions: string
   squad_id: number | null
   /** an exception (extend, return, park) a handler asked for, waiting for a leader */
@@ -149,4 +160,39 @@ export function getCase(id: number): Promise<CaseDetail> {
 
 export function postAction(caseId: number, body: ActionBody): Promise<CaseAction> {
   return request<CaseAction>('POST', `/api/v1/cases/${caseId}/actions`, { body })
+}
+
+/** Filters of GET /cases/map (the list's filters, and the map's box in WGS-84 degrees). */
+export interface CaseMapQuery {
+  open?: boolean
+  overdue?: boolean
+  category?: string
+  source?: string
+  /** min_lon,min_lat,max_lon,max_lat */
+  bbox?: [number, number, number, number]
+}
+
+export interface CaseMapFeature {
+  type: 'Feature'
+  id: number
+  geometry: { type: 'Point'; coordinates: [number, number] }
+  properties: { status: string; category: string; reported_at: string; overdue: string[]; squad_id: number | null }
+}
+
+export interface CaseMapCollection {
+  type: 'FeatureCollection'
+  features: CaseMapFeature[]
+  /** more cases matched than the server sends (5,000, newest first) */
+  truncated: boolean
+}
+
+export function caseMap(q: CaseMapQuery, signal?: AbortSignal): Promise<CaseMapCollection> {
+  const query: Record<string, string | undefined> = {
+    open: q.open === undefined ? undefined : String(q.open),
+    overdue: q.overdue === undefined ? undefined : String(q.overdue),
+    category: q.category,
+    source: q.source,
+    bbox: q.bbox?.map((v) => v.toFixed(6)).join(','),
+  }
+  return request<CaseMapCollection>('GET', '/api/v1/cases/map', { query, signal })
 }

@@ -5,7 +5,7 @@
  *             `basemap` (local basemap override, see settings.ts), `serverConfig` (last GET /api/v1/config),
  *             `tasks:<userId>` (the officer's tasks of the day), `patrolMapView:<userId>` (where the patrol map
  *             last looked), `squadOfficers:<squadId>` (whom a leader can plan for offline),
- *             `coverageSnapshot:<userId>`, `offlineMap`.
+ *             `coverageSnapshot:<userId>`, `caseMapSnapshot:<userId>` (the last case map loaded), `offlineMap`.
  *   sessions  one row per user id: access + refresh tokens and their expiry times (ms since epoch).
  *   profiles  one row per user id: the User from /me, visible area ids, area counts, last-synced time.
  *   areas     GeoJSON area features cached per user, key [userId+id]; what that user saw at the last sync.

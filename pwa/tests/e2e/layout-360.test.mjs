@@ -21,8 +21,10 @@ const SCREENS = {
       department: '[data-testid="home-department"]',
     },
     actions: {
-      squad: ['[data-testid="entry-coverage"]', '[data-testid="entry-plan"]', '[data-testid="entry-offline-map"]'],
-      overview: ['[data-testid="entry-coverage"]', '[data-testid="entry-plan"]', '[data-testid="entry-offline-map"]'],
+      squad: ['[data-testid="entry-coverage"]', '[data-testid="entry-case-map"]', '[data-testid="entry-plan"]',
+        '[data-testid="entry-offline-map"]'],
+      overview: ['[data-testid="entry-coverage"]', '[data-testid="entry-case-map"]', '[data-testid="entry-plan"]',
+        '[data-testid="entry-offline-map"]'],
       supervisor: ['[data-testid="home-report"]', '[data-testid="area-map"] .leaflet-control-zoom-in'],
       department: [],
     },
@@ -38,6 +40,20 @@ const SCREENS = {
       '[data-testid="officer-chips"] button:first-child',
       '[data-testid="leader-map"] .leaflet-control-zoom-in',
       '[data-testid="leader-map"] .leaflet-control-zoom-out',
+    ],
+  },
+  caseMap: {
+    path: '/cases/map',
+    ready: '[data-testid="case-map-page"][data-state="ready"] [data-testid="case-map"][data-markers]',
+    actions: [
+      '[data-testid="case-map-page"] .van-nav-bar__left',
+      '[data-testid="case-map-page"] .van-nav-bar__right',
+      '[data-testid="case-state"] button:first-child',
+      '[data-testid="case-overdue-only"]',
+      '[data-testid="case-category"]',
+      '[data-testid="case-source"]',
+      '[data-testid="case-map"] .leaflet-control-zoom-in',
+      '[data-testid="case-map"] .leaflet-control-zoom-out',
     ],
   },
   plan: {
@@ -76,9 +92,9 @@ const SCREENS = {
 }
 
 const ROLES = [
-  { username: 'leader1', home: 'squad', screens: ['home', 'coverage', 'plan', 'report', 'cases', 'me', 'offlineMap'] },
-  { username: 'commander1', home: 'overview', screens: ['home', 'coverage', 'plan', 'me', 'offlineMap'] },
-  { username: 'admin', home: 'overview', screens: ['home', 'coverage', 'plan', 'me', 'offlineMap'] },
+  { username: 'leader1', home: 'squad', screens: ['home', 'coverage', 'caseMap', 'plan', 'report', 'cases', 'me', 'offlineMap'] },
+  { username: 'commander1', home: 'overview', screens: ['home', 'coverage', 'caseMap', 'plan', 'me', 'offlineMap'] },
+  { username: 'admin', home: 'overview', screens: ['home', 'coverage', 'caseMap', 'plan', 'me', 'offlineMap'] },
   { username: 'supervisor1', home: 'supervisor', screens: ['home', 'report', 'cases', 'me', 'offlineMap'] },
   { username: 'dept1', home: 'department', screens: ['home', 'cases', 'me', 'offlineMap'] },
 ]
