@@ -6,6 +6,7 @@ export interface CaseCategory {
   name: string
   field: string
   whistleable: boolean
+  default_department_code?: string | null
   respond_minutes: number
   handle_minutes: number
   clock: 'natural' | 'working'
@@ -144,6 +145,30 @@ export interface ActionBody {
   lat?: number
   accuracy_m?: number
   evidence_client_ids?: string[]
+}
+
+/** A matter on the whistle list (吹哨事项): the county department it calls, and the time it has to report in. */
+export interface WhistleMatter {
+  code: string
+  name: string
+  field: string
+  department_code: string
+  report_in_minutes: number
+  clock: 'natural' | 'working'
+}
+
+export function listWhistleMatters(): Promise<WhistleMatter[]> {
+  return request<WhistleMatter[]>('GET', '/api/v1/whistle-matters')
+}
+
+/** The category's own department first (its usual matters), then the rest, each group by name. */
+export function orderWhistleMatters(all: WhistleMatter[], departmentCode: string | null | undefined,
+                                    text = ''): WhistleMatter[] {
+  const q = text.trim()
+  return all
+    .filter((m) => !q || m.name.includes(q) || m.field.includes(q) || m.code.toLowerCase().includes(q.toLowerCase()))
+    .sort((a, b) => Number(b.department_code === departmentCode) - Number(a.department_code === departmentCode) ||
+      a.name.localeCompare(b.name, 'zh-CN'))
 }
 
 export function getInbox(): Promise<InboxItem[]> {
