@@ -76,3 +76,22 @@ def test_a_period_counts_only_the_cases_reported_in_it(client, auth, seven_cases
     recent = ok(client.get("/api/v1/stats/cases", query_string={"reported_from": since},
                            headers=auth.headers("leader1")), 200)["total"]["counts"]
     assert recent["received"] == 6  # c4 was reported three days ago
+
+
+def test_figures_by_day_week_and_month_of_the_report_in_beijing_time(client, auth, seven_cases):
+    from backend.services.cases.stats import period_of
+
+    now = datetime.now(UTC)
+    for period in ("day", "week", "month"):
+        figures = ok(client.get("/api/v1/stats/cases", query_string={"by": period},
+                                headers=auth.headers("leader1")), 200)
+        groups = figures["groups"]
+        expected = {period_of(now, period): 6}  # six reported now, c4 three days ago
+        three_days_ago = period_of(now - timedelta(days=3), period)
+        expected[three_days_ago] = expected.get(three_days_ago, 0) + 1
+        assert {(g["key"], g["name"]): g["counts"]["received"] for g in groups} == expected, period
+        assert [g["key"] for g in groups] == sorted(g["key"] for g in groups)  # in time order
+        assert sum(g["counts"]["received"] for g in groups) == figures["total"]["counts"]["received"] == 7
+    day = period_of(datetime(2026, 12, 31, 16, 30, tzinfo=UTC), "day")
+    assert day == (20270101, "2027-01-01")  # half past midnight in Beijing is the next day
+    assert period_of(datetime(2027, 1, 1, 12, tzinfo=UTC), "week") == (202653, "2026-W53")  # ISO: 1 January 2027 is in 2026's last week

@@ -255,8 +255,11 @@ class CaseMapSchema(Schema):
 class StatsQuerySchema(Schema):
     reported_from = ma.fields.AwareDateTime(metadata={"description": "the period's start (reports from)"})
     reported_to = ma.fields.AwareDateTime(metadata={"description": "the period's end (reports before)"})
-    by = ma.fields.Str(load_default="none", validate=ma.validate.OneOf(["none", "squad", "grid", "category",
-                                                                         "department"]))
+    by = ma.fields.Str(load_default="none", validate=ma.validate.OneOf(
+        ["none", "squad", "grid", "category", "department", "day", "week", "month"]), metadata={
+        "description": "groups: by squad, grid, category or department, or by the day, ISO week or month of the "
+                       "report (Beijing time; the key is 20261203, 202649 or 202612, the name 2026-12-03, 2026-W49 "
+                       "or 2026-12)"})
     category = ma.fields.Str(validate=ma.validate.Length(1, 32))
     area = ma.fields.Int()
     squad = ma.fields.Int()

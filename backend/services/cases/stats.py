@@ -21,8 +21,10 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from ...models import Area, Case, CaseCategory, Department, Squad
+from ..core.anchors import LOCAL_TZ
 
-GROUPS = ("none", "squad", "grid", "category", "department")
+GROUPS = ("none", "squad", "grid", "category", "department", "day", "week", "month")
+PERIODS = ("day", "week", "month")
 RATIOS = {
     "acceptance_rate": ("accepted", "received"),
     "dispatch_rate": ("dispatched", "accepted"),
@@ -101,17 +103,34 @@ def _figures(t: Tally) -> dict:
     return {"counts": counts, "ratios": ratios, "median_minutes": medians}
 
 
+def period_of(at: datetime, period: str) -> tuple[int, str]:
+    """(key, name) of the Beijing-time day, ISO week or month a report falls in: 20261203 "2026-12-03",
+    202649 "2026-W49", 202612 "2026-12"; keys sort in time order."""
+    local = at.astimezone(LOCAL_TZ)
+    if period == "day":
+        return local.year * 10000 + local.month * 100 + local.day, local.date().isoformat()
+    if period == "week":
+        year, week, _ = local.isocalendar()
+        return year * 100 + week, f"{year}-W{week:02d}"
+    return local.year * 100 + local.month, f"{local.year}-{local.month:02d}"
+
+
 def case_stats(session: Session, scoped: Select, group_by: str, now: datetime) -> dict:
-    """`scoped`: select(Case) already limited to what the caller may see and to the period."""
+    """`scoped`: select(Case) already limited to what the caller may see and to the period. `group_by` a column
+    (squad, grid, category, department) or a period of the report (day, week, month, Beijing time)."""
     key_column = {"none": None, "squad": "squad_id", "grid": "grid_id", "category": "category_id",
-                  "department": "department_id"}[group_by]
+                  "department": "department_id"}.get(group_by)
     rows = session.execute(scoped.with_only_columns(*_COLUMNS)).all()
     total, groups = Tally(), defaultdict[int | None, Tally](Tally)
+    period_names: dict[int | None, str] = {}
     for row in rows:
         _count(total, row, now)
         if key_column is not None:
             _count(groups[getattr(row, key_column)], row, now)
-    names = _names(session, group_by, {k for k in groups if k is not None})
+        elif group_by in PERIODS:
+            key, period_names[key] = period_of(row.reported_at, group_by)
+            _count(groups[key], row, now)
+    names = period_names or _names(session, group_by, {k for k in groups if k is not None})
     return {"group_by": group_by, "total": _figures(total),
             "groups": [{"key": key, "name": names.get(key) if key is not None else None, **_figures(t)}
                        for key, t in sorted(groups.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))]}
