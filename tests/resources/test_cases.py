@@ -487,3 +487,36 @@ def test_an_after_photo_sent_offline_is_named_by_its_client_id(client, auth, pho
 def test_a_map_box_that_is_not_one_is_a_400_saying_how_to_write_it(client, auth, bbox):
     r = client.get("/api/v1/cases/map", query_string={"bbox": bbox}, headers=auth.headers("leader1"))
     assert r.status_code == 400 and "最小经度" in r.get_json()["details"]["fields"]["bbox"][0]
+
+
+# --- the calendar ------------------------------------------------------------------------------------------------
+
+def test_an_admin_replaces_next_years_provisional_calendar_with_the_notice(client, auth):
+    provisional = ok(client.get("/api/v1/calendar", query_string={"year": 2027}, headers=auth.headers("leader1")), 200)
+    assert provisional and all(d["provisional"] for d in provisional)
+    notice = {"days": [  # a notice's shape: the holiday's days off, and the weekend days worked to make up for it
+        {"day": "2027-01-01", "kind": "rest", "name": "元旦"},
+        {"day": "2027-02-05", "kind": "rest", "name": "春节"}, {"day": "2027-02-08", "kind": "rest", "name": "春节"},
+        {"day": "2027-02-13", "kind": "work", "name": "春节调休"},
+    ]}
+    refused = client.put("/api/v1/calendar/2027", headers=auth.headers("leader1"), json=notice)
+    assert refused.status_code == 403
+    bad = client.put("/api/v1/calendar/2027", headers=auth.headers("admin"), json={"days": [
+        {"day": "2028-01-01", "kind": "rest", "name": "元旦"}, {"day": "2027-02-10", "kind": "work", "name": "调休"},
+        {"day": "2027-02-06", "kind": "rest", "name": "春节"}]})
+    assert bad.status_code == 400 and set(bad.get_json()["details"]["fields"]) == {"days.0.day", "days.1.kind",
+                                                                                  "days.2.kind"}
+    assert ok(client.get("/api/v1/calendar", query_string={"year": 2027}, headers=auth.headers("leader1")),
+              200) == provisional  # nothing changed by the refused ones
+    replaced = ok(client.put("/api/v1/calendar/2027", headers=auth.headers("admin"), json=notice), 200)
+    assert [(d["day"], d["kind"], d["provisional"]) for d in replaced] == [
+        ("2027-01-01", "rest", False), ("2027-02-05", "rest", False), ("2027-02-08", "rest", False),
+        ("2027-02-13", "work", False)]
+    assert ok(client.get("/api/v1/calendar", query_string={"year": 2027}, headers=auth.headers("officer1")),
+              200) == replaced
+    assert ok(client.get("/api/v1/calendar", query_string={"year": 2026}, headers=auth.headers("officer1")), 200)
+    from backend.services.cases import clock
+    with client.application.app_context():
+        calendar = clock.load_calendar(get_session())
+    saturday = datetime(2027, 2, 13).date()
+    assert calendar.is_working_day(saturday) and not calendar.is_working_day(datetime(2027, 2, 8).date())

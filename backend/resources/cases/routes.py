@@ -16,11 +16,13 @@ from ...errors import InvalidInput, NotFound
 from ...extensions.api import Blueprint, link, links, page_of
 from ...extensions.database import get_session
 from ...models import CalendarDay, Case, CaseAction, CaseCategory, CaseEvidence, Evidence, User, WhistleMatter
+from ...policies import require_admin
 from ...policies.cases import require_case_reporter, scoped_cases
+from ...services.cases import calendar as calendar_data
 from ...services.cases import cycle, inbox, intake, overdue, stats
 from ...services.notifications import outbox as notices
 from .schemas import (
-    ActionSchema, CalendarDaySchema, CalendarQuerySchema, CaseActionRequestSchema, CaseCreatedSchema,
+    ActionSchema, CalendarDaySchema, CalendarQuerySchema, CalendarYearSchema, CaseActionRequestSchema, CaseCreatedSchema,
     CaseDetailSchema, CaseMapQuerySchema, CaseMapSchema, CaseStatsSchema, StatsQuerySchema, CaseQuerySchema, CaseReportSchema, CaseSchema, CategorySchema,
     DuplicateSchema, InboxItemSchema, NearbyQuerySchema, parse_bbox, WhistleMatterSchema,
 )
@@ -256,6 +258,22 @@ def calendar(query):
     if "year" in query:
         stmt = stmt.where(extract("year", CalendarDay.day) == query["year"])
     return list(get_session().scalars(stmt))
+
+
+@blp.route("/calendar/<int:year>", methods=["PUT"])
+@blp.arguments(CalendarYearSchema)
+@blp.response(200, CalendarDaySchema(many=True))
+def replace_calendar_year(data, year):
+    """Replace a year's holidays and make-up working days (admins), e.g. when the State Council's notice for next
+    year comes out: its provisional statutory days give way. Limits already set on cases are kept."""
+    user = current_user()
+    require_admin(user)
+    if not 2000 <= year <= 2100:
+        raise NotFound()
+    session = get_session()
+    rows = calendar_data.replace_year(session, year, data["days"], user, client_addr())
+    session.commit()
+    return rows
 
 
 @blp.route("/stats/cases")

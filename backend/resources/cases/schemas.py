@@ -234,6 +234,20 @@ class CalendarDaySchema(Schema):
     provisional = ma.fields.Bool()
 
 
+class CalendarEntrySchema(Schema):
+    day = ma.fields.Date(required=True)
+    kind = ma.fields.Str(required=True, validate=ma.validate.OneOf(["rest", "work"]),
+                         metadata={"description": "rest: a public holiday; work: a make-up working day (调休上班)"})
+    name = ma.fields.Str(required=True, validate=ma.validate.Length(1, 32), metadata={"description": "元旦, 春节, ..."})
+
+
+class CalendarYearSchema(Schema):
+    days = ma.fields.List(ma.fields.Nested(CalendarEntrySchema), required=True,
+                          validate=ma.validate.Length(1, 200), metadata={
+                              "description": "every holiday and make-up working day of the year, as the State "
+                                             "Council's notice sets them"})
+
+
 class CalendarQuerySchema(Schema):
     year = ma.fields.Int(validate=ma.validate.Range(2000, 2100))
 
