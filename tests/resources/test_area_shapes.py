@@ -87,3 +87,36 @@ def test_coverage_of_the_street_office_counts_its_blocks(app, office):
         ratios = np.array([by_id[g]["covered_ratio"] for g in office.grid_ids]).reshape(-1, cols)
         assert np.all(np.abs(ratios[:2] - 0.3) < 0.03), ratios
         assert np.all(ratios[2:] == 0)
+
+
+def test_a_case_in_a_street_office_block_is_placed_and_handled_by_its_squad(app, auth, office):
+    """Cases where grids sit directly under the town: no zone, the squad found from the grid, the street office's
+    leader and officers handle it, the demo town's do not see it; a report on a street (a shared block edge) still
+    lands in one block."""
+    client = app.test_client()
+    spot = office.grid.blocks[1].representative_point()  # west half: in the village (社区)
+    supervisor, leader = office.headers(client, "supervisor"), office.headers(client, "leader")
+    made = client.post("/api/v1/cases", headers=supervisor, json={
+        "client_id": "street-case-0001", "category": "SRHJ-01", "lon": spot.x, "lat": spot.y,
+        "description": "楼道口垃圾堆放"})
+    assert made.status_code == 201, made.get_json()
+    case = made.get_json()
+    assert (case["grid_id"], case["village_id"], case["zone_id"], case["town_id"], case["squad_id"]) == (
+        office.grid_ids[1], office.village_id, None, office.town_id, office.squad_id)
+    assert client.get(f"/api/v1/cases/{case['id']}", headers=auth.headers("leader1")).status_code == 404
+    assert [i["case_id"] for i in client.get("/api/v1/inbox", headers=leader).get_json()] == [case["id"]]
+    officer = client.get("/api/v1/me", headers=office.headers(client, "officer")).get_json()["user"]
+    for body in ({"action": "accept"}, {"action": "dispatch", "assignee_id": officer["id"]}):
+        moved = client.post(f"/api/v1/cases/{case['id']}/actions", headers=leader, json=body)
+        assert moved.status_code == 201, moved.get_json()
+    assert client.post(f"/api/v1/cases/{case['id']}/actions", headers=auth.headers("leader1"),
+                       json={"action": "dispatch", "assignee_id": officer["id"]}).status_code == 404
+
+    # On the street between blocks 0 and 1: the shared edge's midpoint.
+    edge = office.grid.blocks[0].intersection(office.grid.blocks[1])
+    mid = edge.interpolate(0.5, normalized=True)
+    on_street = client.post("/api/v1/cases", headers=supervisor, json={
+        "client_id": "street-case-0002", "category": "SRHJ-01", "lon": mid.x, "lat": mid.y, "description": "路面垃圾"})
+    assert on_street.status_code == 201, on_street.get_json()
+    placed = on_street.get_json()
+    assert placed["grid_id"] in office.grid_ids[:2] and placed["squad_id"] == office.squad_id
