@@ -38,8 +38,12 @@ def notify(session: Session, settings: Settings, case: Case, pairs: list[tuple[U
         made.append((note, user))
     session.flush()
     deliveries = 0
+    subscriptions: dict[int, list[int]] = {}
+    for user_id, sub_id in session.execute(select(PushSubscription.user_id, PushSubscription.id).where(
+            PushSubscription.user_id.in_([user.id for _, user in made]))):
+        subscriptions.setdefault(user_id, []).append(sub_id)
     for note, user in made:
-        for sub_id in session.scalars(select(PushSubscription.id).where(PushSubscription.user_id == user.id)):
+        for sub_id in subscriptions.get(user.id, []):
             session.add(NotificationDelivery(notification_id=note.id, channel="webpush", subscription_id=sub_id))
             deliveries += 1
         if settings.notify_channel:
@@ -63,7 +67,9 @@ def on_report(session: Session, settings: Settings, case: Case) -> list[Notifica
     return notify(session, settings, case, recipients.new_report(session, case), f"report:{case.id}")
 
 
-def on_escalation(session: Session, settings: Settings, case: Case, new_flags: list[str]) -> list[Notification]:
+def on_escalation(session: Session, settings: Settings, case: Case, new_flags: list[str],
+                  people: dict | None = None) -> list[Notification]:
+    """`people`: a dict the caller keeps over one sweep, so each squad's leaders and the centre are looked up once."""
     what = "、".join(messages.OVERDUE_ZH.get(f, f) for f in new_flags)
-    return notify(session, settings, case, recipients.for_escalation(session, case),
+    return notify(session, settings, case, recipients.for_escalation(session, case, people),
                   f"overdue:{case.id}:{','.join(sorted(new_flags))}", what=what)

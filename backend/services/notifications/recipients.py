@@ -75,8 +75,15 @@ def for_action(session: Session, case: Case, action: CaseAction) -> list[tuple[U
     return _unique([(u, k) for u, k in out if u.id != action.actor_id])
 
 
-def for_escalation(session: Session, case: Case) -> list[tuple[User, str]]:
-    return _unique([(u, "overdue") for u in handlers(session, case) + leaders(session, case) + commanders(session)])
+def for_escalation(session: Session, case: Case, people: dict | None = None) -> list[tuple[User, str]]:
+    """The handler, the squad's leaders and the command centre; `people` caches the last two over one sweep."""
+    people = {} if people is None else people
+    if ("squad", case.squad_id) not in people:
+        people[("squad", case.squad_id)] = leaders(session, case)
+    if "centre" not in people:
+        people["centre"] = commanders(session)
+    return _unique([(u, "overdue") for u in handlers(session, case) + people[("squad", case.squad_id)]
+                    + people["centre"]])
 
 
 def new_report(session: Session, case: Case) -> list[tuple[User, str]]:
