@@ -44,6 +44,13 @@ export function setAuthProvider(provider: AuthProvider | null): void {
   authProvider = provider
 }
 
+/** The bearer token for a request made outside this module (tus uploads), refreshed first when `rejected` (the
+ *  token a 401 answered) is given. null when nobody is logged in. */
+export async function bearerToken(rejected?: string): Promise<string | null> {
+  if (!authProvider) return null
+  return rejected ? authProvider.refreshAfter401(rejected) : authProvider.accessToken()
+}
+
 /** The user whose token the next request carries: the outbox sends a user's items only with that user's token. */
 export function authUserId(): number | null {
   return authProvider?.userId() ?? null

@@ -4,6 +4,8 @@
 // case must not wait for them). Photos sit in the blob store until the server has them; nothing is lost on a
 // reload, an app kill or a user switch. A step of a case (handled, with its "after" photos) goes the same way.
 import { postAction, reportCase, sendEvidenceFile, type ActionBody, type EvidenceDeclaration, type NewCase } from '@/api/cases'
+import { ApiError } from '@/api/http'
+import { uploadOriginal } from '@/api/uploads'
 import { displayCopy, sha256Hex } from '@/lib/photos'
 import { readBlob, putBlobInTransaction, type BlobBytes } from './blobs'
 import { attempt, db, type OutboxRow, type Result } from './db'
@@ -157,7 +159,18 @@ async function sendOriginal(item: OutboxRow, ctx: SendContext) {
   if (when === 'wifi' && (connection?.type === 'cellular' || connection?.saveData)) {
     return retryLater('waiting for Wi-Fi', 'waiting_wifi')
   }
-  return sendPhoto(item, ctx)
+  const blob = await blobFor(item, ctx)
+  if (!blob) return retryLater('photo missing on this device', 'client_error')
+  const payload = item.payload as PhotoPayload
+  try {
+    await uploadOriginal(payload.declaration.client_id, blob) // resumable
+  } catch (err) {
+    // the display copy that declares the record has not gone yet (its group waits; this one does not): the plain
+    // upload declares it with the original
+    if (!(err instanceof ApiError && err.code === 'upload_evidence_unknown')) throw err
+    await sendEvidenceFile(payload.declaration, 'original', blob, payload.expected)
+  }
+  return done()
 }
 
 registerSender(KIND_PHOTO, sendPhoto, () => ({ what: 'photo', n: 1 }))

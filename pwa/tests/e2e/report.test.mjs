@@ -1,6 +1,7 @@
 // A village supervisor reports a problem with three real photos and no network at all, the app is reloaded twice
 // offline, then the network comes back: the server holds exactly one case with exactly three evidence records,
-// whose capture hashes are the SHA-256 of the very files taken, each with the display copy the phone made.
+// whose capture hashes are the SHA-256 of the very files taken, each with the display copy the phone made; the
+// originals follow as resumable tus uploads.
 // supervisor17's village (官道村) lies in squad 1's zone, away from the other tests' squads.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -36,6 +37,8 @@ if (!BASE_URL) {
 
       const context = await newPhoneContext(browser, { geolocation: SPOT, permissions: ['geolocation'] })
       const page = await context.newPage()
+      const tus = [] // the originals' requests: resumable uploads (POST to create, PATCH with the bytes)
+      page.on('request', (r) => { if (r.url().includes('/api/v1/uploads')) tus.push(r.method()) })
       await login(page, 'supervisor17')
       await page.waitForSelector('[data-testid="home-supervisor"]')
       await waitForServiceWorkerControl(page)
@@ -105,6 +108,8 @@ if (!BASE_URL) {
         const now = await Promise.all(records.map((r) => api('GET', `/evidence/${r.id}`, admin.access_token)))
         return now.every((r) => r.files.some((f) => f.role === 'original' && f.sha256 === r.sha256)) ? now : null
       })
+      assert.equal(tus.filter((m) => m === 'POST').length, 3, `one tus upload per original: ${tus}`)
+      assert.ok(tus.filter((m) => m === 'PATCH').length >= 3, 'their bytes sent as tus PATCHes')
       await page.waitForFunction(() => /全部已上传/.test(document.querySelector('[data-testid="me-pending-text"]')?.textContent ?? ''))
       await context.close()
     })
