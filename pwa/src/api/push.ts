@@ -21,3 +21,21 @@ export function savePushSubscription(sub: PushSubscriptionJSON): Promise<PushSub
 export function deletePushSubscription(id: number): Promise<void> {
   return request('DELETE', `/api/v1/push/subscriptions/${id}`)
 }
+
+export interface NotificationItem {
+  id: number
+  kind: string
+  case_id: number | null
+  text: string
+  url: string
+  created_at: string
+  read_at: string | null
+}
+
+export function myNotifications(): Promise<{ unread: number; items: NotificationItem[] }> {
+  return request('GET', '/api/v1/notifications')
+}
+
+export function markNotificationsRead(upToId: number): Promise<{ marked: number }> {
+  return request('POST', '/api/v1/notifications/read', { body: { up_to_id: upToId } })
+}

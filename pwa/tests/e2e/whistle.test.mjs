@@ -1,7 +1,8 @@
 // A leader whistles a county department (吹哨) from the phone: the case page offers 吹哨 for a category that may be
 // whistled, the whistle list opens with the category's own department first and can be searched, and the chosen
 // matter sends the case to that department, whose liaison then finds it waiting to report in (报到). On the way,
-// one tap on the case's photo shows its watermark copy (水印相机) full screen.
+// one tap on the case's photo shows its watermark copy (水印相机) full screen; the liaison's phone shows the whistle as
+// a new message on 待办, which opens the case and is then read.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
@@ -78,6 +79,23 @@ if (!BASE_URL) {
       assert.ok(inbox.some((i) => i.case_id === created.id && i.need === 'acknowledge'),
         'the liaison finds it waiting for 报到')
       await context.close()
+
+      // the liaison's phone: the whistle is a new message on 待办; tapped, it opens the case and is read
+      const liaisonPhone = await newPhoneContext(browser)
+      const dept = await liaisonPhone.newPage()
+      await login(dept, 'dept5')
+      await dept.waitForSelector('[data-testid="tabbar"]')
+      await dept.click('[data-testid="tab-cases"]')
+      const notice = dept.locator('[data-testid="notice-item"]', { hasText: `案件#${created.id}` })
+      await notice.waitFor()
+      assert.match(await notice.textContent(), /乡镇吹哨.*需贵单位报到/)
+      await notice.click()
+      await dept.waitForSelector('[data-testid="case-actions"] [data-testid="do-acknowledge"]')
+      await eventually(async () => {
+        const mine = await api('GET', '/notifications', liaison.access_token)
+        return mine.items.find((n) => n.case_id === created.id)?.read_at
+      })
+      await liaisonPhone.close()
     })
   })
 }
