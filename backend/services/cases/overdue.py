@@ -52,7 +52,7 @@ def sweep(session: Session, now: datetime | None = None, settings: Settings | No
 
     now = now or datetime.now(UTC)
     changed = 0
-    people: dict = {}  # leaders and the centre, looked up once per sweep
+    escalated: list[tuple[Case, list[str]]] = []
     # SKIP LOCKED: every worker sweeps; a case another worker (or an action) holds is left to it
     stale = (select(Case).where(or_(overdue_now(now), Case.overdue != ""))
              .with_for_update(skip_locked=True, of=Case))
@@ -68,6 +68,7 @@ def sweep(session: Session, now: datetime | None = None, settings: Settings | No
                                    from_status=case.status, to_status=case.status,
                                    data={"overdue": new, "to": ["squad_leader", "commander"]}))
             case.escalated_at = case.escalated_at or now
-            if settings is not None:
-                notices.on_escalation(session, settings, case, new, people)
+            escalated.append((case, new))
+    if settings is not None and escalated:
+        notices.on_escalations(session, settings, escalated)  # in bulk: a sweep may escalate hundreds
     return changed

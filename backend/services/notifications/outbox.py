@@ -3,6 +3,7 @@ reach the person; deliver.py sends them once the move is committed. A notificati
 person, so a retried request or a second sweep never tells anyone twice."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import g, has_request_context
@@ -22,33 +23,49 @@ def _due_of(case: Case, kind: str) -> datetime | None:
     return None
 
 
+@dataclass
+class Event:
+    """Something that happened to a case, and who is told of it as what kind (messages.KINDS)."""
+
+    case: Case
+    pairs: list[tuple[User, str]]
+    key: str  # the event's own key: with each person's id, a notification's unique key
+    extra: dict[str, str] = field(default_factory=dict)
+
+
 def notify(session: Session, settings: Settings, case: Case, pairs: list[tuple[User, str]], event: str,
            **extra: str) -> list[Notification]:
-    keys = {f"{event}:{user.id}": (user, kind) for user, kind in pairs}
-    if not keys:
+    return notify_all(session, settings, [Event(case, pairs, event, extra)])
+
+
+def notify_all(session: Session, settings: Settings, events: list[Event]) -> list[Notification]:
+    """Every event's notifications and deliveries in a few statements whatever their number (a sweep escalates
+    hundreds of cases at once): one lookup of the keys already told, one flush, one lookup of subscriptions."""
+    wanted = {f"{e.key}:{user.id}": (e, user, kind) for e in events for user, kind in e.pairs}
+    if not wanted:
         return []
-    known = set(session.scalars(select(Notification.key).where(Notification.key.in_(keys))))
+    keys = list(wanted)
+    known: set[str] = set()
+    for start in range(0, len(keys), 500):
+        known.update(session.scalars(select(Notification.key).where(Notification.key.in_(keys[start:start + 500]))))
     made = []
-    for key, (user, kind) in keys.items():
+    for key, (e, user, kind) in wanted.items():
         if key in known:
             continue
-        note = Notification(key=key, user_id=user.id, case_id=case.id, kind=kind, url=f"/cases/{case.id}",
-                            text=messages.text(kind, case, due_at=_due_of(case, kind), **extra))
-        session.add(note)
-        made.append((note, user))
+        made.append((Notification(key=key, user_id=user.id, case_id=e.case.id, kind=kind, url=f"/cases/{e.case.id}",
+                                  text=messages.text(kind, e.case, due_at=_due_of(e.case, kind), **e.extra)), user))
+    session.add_all([note for note, _ in made])
     session.flush()
-    deliveries = 0
     subscriptions: dict[int, list[int]] = {}
     for user_id, sub_id in session.execute(select(PushSubscription.user_id, PushSubscription.id).where(
-            PushSubscription.user_id.in_([user.id for _, user in made]))):
+            PushSubscription.user_id.in_({user.id for _, user in made}))):
         subscriptions.setdefault(user_id, []).append(sub_id)
-    for note, user in made:
-        for sub_id in subscriptions.get(user.id, []):
-            session.add(NotificationDelivery(notification_id=note.id, channel="webpush", subscription_id=sub_id))
-            deliveries += 1
-        if settings.notify_channel:
-            session.add(NotificationDelivery(notification_id=note.id, channel=settings.notify_channel))
-            deliveries += 1
+    deliveries = [NotificationDelivery(notification_id=note.id, channel="webpush", subscription_id=sub_id)
+                  for note, user in made for sub_id in subscriptions.get(user.id, [])]
+    if settings.notify_channel:
+        deliveries += [NotificationDelivery(notification_id=note.id, channel=settings.notify_channel)
+                       for note, _ in made]
+    session.add_all(deliveries)
     if deliveries and has_request_context():
         g.notifications_made = True  # the route kicks a delivery round after its commit
     return [note for note, _ in made]
@@ -67,9 +84,10 @@ def on_report(session: Session, settings: Settings, case: Case) -> list[Notifica
     return notify(session, settings, case, recipients.new_report(session, case), f"report:{case.id}")
 
 
-def on_escalation(session: Session, settings: Settings, case: Case, new_flags: list[str],
-                  people: dict | None = None) -> list[Notification]:
-    """`people`: a dict the caller keeps over one sweep, so each squad's leaders and the centre are looked up once."""
-    what = "、".join(messages.OVERDUE_ZH.get(f, f) for f in new_flags)
-    return notify(session, settings, case, recipients.for_escalation(session, case, people),
-                  f"overdue:{case.id}:{','.join(sorted(new_flags))}", what=what)
+def on_escalations(session: Session, settings: Settings, escalated: list[tuple[Case, list[str]]]) -> list[Notification]:
+    """督办 of the cases a sweep found newly overdue, each with its new flags: its handler, its squad's leaders and the
+    command centre, each squad's leaders and the centre looked up once."""
+    people: dict = {}
+    return notify_all(session, settings, [
+        Event(case, recipients.for_escalation(session, case, people), f"overdue:{case.id}:{','.join(sorted(flags))}",
+              {"what": "、".join(messages.OVERDUE_ZH.get(f, f) for f in flags)}) for case, flags in escalated])

@@ -80,10 +80,16 @@ def for_escalation(session: Session, case: Case, people: dict | None = None) -> 
     people = {} if people is None else people
     if ("squad", case.squad_id) not in people:
         people[("squad", case.squad_id)] = leaders(session, case)
+    if ("department", case.department_id) not in people:
+        people[("department", case.department_id)] = liaisons(session, case)
     if "centre" not in people:
         people["centre"] = commanders(session)
-    return _unique([(u, "overdue") for u in handlers(session, case) + people[("squad", case.squad_id)]
-                    + people["centre"]])
+    if case.assignee_id:
+        handling = handlers(session, case)
+    else:  # the department whistled, or the squad's leaders: as handlers() says, from the cache
+        handling = people[("department", case.department_id)] if case.department_id else \
+            people[("squad", case.squad_id)]
+    return _unique([(u, "overdue") for u in handling + people[("squad", case.squad_id)] + people["centre"]])
 
 
 def new_report(session: Session, case: Case) -> list[tuple[User, str]]:
