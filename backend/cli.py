@@ -296,7 +296,8 @@ def evidence_seal() -> None:
     settings = _settings()
     with _app_context(settings):
         session = get_session()
-        sealed = ledger.seal(session, datetime.now(anchors.LOCAL_TZ).date(), timestamper_from_settings(settings))
+        sealed = ledger.seal(session, ledger.sealable_today(datetime.now(anchors.LOCAL_TZ)),
+                             timestamper_from_settings(settings))
         if sealed:
             key = anchors.load_or_create_key(settings.audit_signing_key)
             path = anchors.write_anchor(session, key, settings.audit_anchor_dir,
@@ -334,7 +335,8 @@ def evidence_verify(file: str, evidence_id: int | None, anchor_dir: str | None, 
     marks = {OK: "✓", FAIL: "✗"}
     for level, text in report.lines:
         click.echo(f"{marks.get(level, '!')} {text}", err=level == FAIL)
-    click.echo("VERIFIED" if report.ok else "NOT VERIFIED")
+    click.echo("NOT VERIFIED" if not report.ok else "UNSEALED (checked what can be; its day is not sealed yet)"
+               if report.unsealed else "VERIFIED")
     if not report.ok:
         sys.exit(1)
 

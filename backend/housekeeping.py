@@ -69,13 +69,14 @@ def write_daily_anchor(app: Flask) -> Path | None:
     from .services.evidence.timestamps import timestamper_from_settings
 
     settings = app.config["GRIDPATROL"]
-    today = datetime.now(anchors.LOCAL_TZ).date()
-    if anchors.has_daily_anchor(settings.audit_anchor_dir, today):
-        return None
+    now = datetime.now(UTC)
+    today = now.astimezone(anchors.LOCAL_TZ).date()
+    if ledger.sealable_today(now) != today or anchors.has_daily_anchor(settings.audit_anchor_dir, today):
+        return None  # the first quarter hour of a day: yesterday's last records may still be committing
     key = anchors.load_or_create_key(settings.audit_signing_key)
     with app.app_context():
         session = get_session()
-        ledger.seal(session, today, timestamper_from_settings(settings))
+        ledger.seal(session, ledger.sealable_today(now), timestamper_from_settings(settings))
         written = anchors.write_anchor(session, key, settings.audit_anchor_dir, daily=True,
                                        evidence_roots=ledger.roots_for_anchor(session, settings.audit_anchor_dir))
     if written:

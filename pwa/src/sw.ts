@@ -45,9 +45,11 @@ self.addEventListener('push', (event) => {
   } catch {
     data = { body: event.data?.text() }
   }
+  // renotify: a new notice about the same case (tag) replaces the old one and still rings
   event.waitUntil(self.registration.showNotification(data.title || '网格巡查', {
-    body: data.body, tag: data.tag, data: { url: data.url || '/' }, icon: '/icons/icon-192.png',
-  }))
+    body: data.body, tag: data.tag, renotify: Boolean(data.tag), data: { url: data.url || '/' },
+    icon: '/icons/icon-192.png',
+  } as NotificationOptions))
 })
 
 self.addEventListener('notificationclick', (event) => {
@@ -55,9 +57,12 @@ self.addEventListener('notificationclick', (event) => {
   const url = new URL((event.notification.data as { url?: string } | null)?.url || '/', self.location.origin).href
   event.waitUntil((async () => {
     for (const client of await self.clients.matchAll({ type: 'window', includeUncontrolled: true })) {
-      if (client.url.startsWith(self.location.origin)) {
+      if (!client.url.startsWith(self.location.origin)) continue
+      try {
         await client.focus()
-        return void (await client.navigate(url))
+        return void (await client.navigate(url)) // throws for a window this worker does not control
+      } catch {
+        break
       }
     }
     await self.clients.openWindow(url)

@@ -9,17 +9,19 @@ from urllib.parse import urlsplit
 import marshmallow as ma
 from flask import current_app
 from flask.views import MethodView
-from sqlalchemy import func, select, update
+from cryptography.hazmat.primitives.asymmetric import ec
+from sqlalchemy import delete, func, select, update
 
 from ...context import current_user
 from ...errors import InvalidInput, NotFound
 from ...extensions.api import Blueprint, Schema
 from ...extensions.database import get_session
-from ...models import Notification, PushSubscription
+from ...models import Notification, NotificationDelivery, PushSubscription
 from ...services.notifications import webpush
 
 blp = Blueprint("notifications", __name__, url_prefix="/api/v1", description="Notifications and Web Push")
 SHOWN = 100
+MAX_SUBSCRIPTIONS = 10
 
 
 class NotificationSchema(Schema):
@@ -110,6 +112,16 @@ def _push_service_allowed(endpoint: str) -> bool:
     return listed and (parts.scheme == "https" or (parts.scheme == "http" and host in allowed))
 
 
+def _is_p256_point(text: str) -> bool:
+    """The browser's key: a point on P-256 (65 bytes that are not a point would fail every send)."""
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
+    except (binascii.Error, ValueError):
+        return False
+    return len(raw) == 65
+
+
 def _decoded_length(text: str) -> int:
     try:
         return len(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
@@ -135,13 +147,22 @@ class Subscriptions(MethodView):
         if not _push_service_allowed(data["endpoint"]):
             raise InvalidInput("push_endpoint_refused")
         keys = data["keys"]
-        if _decoded_length(keys["p256dh"]) != 65 or _decoded_length(keys["auth"]) != 16:
+        if not _is_p256_point(keys["p256dh"]) or _decoded_length(keys["auth"]) != 16:
             raise InvalidInput("push_key_invalid")
         row = session.scalar(select(PushSubscription).where(PushSubscription.endpoint == data["endpoint"]))
         if row is None:
             row = PushSubscription(endpoint=data["endpoint"], user_id=user.id, p256dh="", auth="")
             session.add(row)
+        elif row.user_id != user.id:  # a shared phone: what was waiting for the last user is not shown to this one
+            session.execute(delete(NotificationDelivery).where(NotificationDelivery.subscription_id == row.id,
+                                                               NotificationDelivery.status.in_(("pending", "sending"))))
         row.user_id, row.p256dh, row.auth, row.user_agent = user.id, keys["p256dh"], keys["auth"], data["user_agent"]
+        session.flush()
+        # a few browsers per person: the oldest go (each notice is sent to every one of them)
+        stale = session.scalars(select(PushSubscription.id).where(PushSubscription.user_id == user.id)
+                                .order_by(PushSubscription.id.desc()).offset(MAX_SUBSCRIPTIONS)).all()
+        if stale:
+            session.execute(delete(PushSubscription).where(PushSubscription.id.in_(stale)))
         session.commit()
         return row
 

@@ -33,6 +33,10 @@ ENTITY = "evidence_day"
 ALGORITHM = "RFC 9162 Merkle tree, SHA-256; leaf = canonical JSON of " \
             "[id, client_id, sha256, captured_at, lon, lat, accuracy_m, uploaded_by_id]"
 _PG_SEAL_LOCK_KEY = 0x6772_6965  # "grie": one worker seals a day
+# A day is sealed this long after it ends: a record stamped 23:59:59 may commit a few seconds later (its photo's
+# copies are made in the same transaction), and a seal before that commit would leave it out of its day's root.
+SEAL_GRACE = timedelta(minutes=15)
+TIMESTAMPS_PER_SEAL = 7  # a long backlog (an upgrade, a long outage): the latest days are timestamped, not all
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
@@ -116,6 +120,11 @@ def days_to_seal(session: Session, today: date) -> list[date]:
     return [start + timedelta(days=i) for i in range((today - start).days)]
 
 
+def sealable_today(now: datetime) -> date:
+    """The first local day not yet over long enough to seal (`today` for seal and days_to_seal)."""
+    return local_day(now - SEAL_GRACE)
+
+
 def seal(session: Session, today: date, timestamper: Any = None) -> list[DayRoot]:
     """Root every unsealed day before `today` into the audit chain, timestamped by `timestamper` (a
     timestamps.Timestamper) when given. Commits. Returns the roots written (none when another worker did it).
@@ -127,7 +136,10 @@ def seal(session: Session, today: date, timestamper: Any = None) -> list[DayRoot
     if not pending:
         return []
     if timestamper is not None:
-        for root in pending:
+        for n, root in enumerate(reversed(pending)):
+            if n >= TIMESTAMPS_PER_SEAL:
+                root.timestamp_error = "not timestamped: one of a backlog of days sealed at once"
+                continue
             root.timestamp, root.timestamp_error = timestamper.stamp_safely(bytes.fromhex(root.root))
     _lock(session)
     already = set(days_to_seal(session, today))

@@ -26,6 +26,8 @@ class Report:
     def add(self, level: str, text: str) -> None:
         self.lines.append((level, text))
 
+    unsealed: bool = False
+
     @property
     def ok(self) -> bool:
         return all(level != FAIL for level, _ in self.lines)
@@ -84,6 +86,8 @@ def _check_record(report: Report, session: Session, store: Storage, evidence: Ev
                        f"({evidence.captured_at.astimezone(anchors.LOCAL_TZ):%Y-%m-%d %H:%M:%S} Beijing time)")
     elif roles:
         report.add(OK, f"{who}: the file is its stored {', '.join(roles)} copy")
+        report.add(WARN, f"{who}: the day's root covers the camera file's hash, not this copy's: the copy is "
+                         "checked against its recorded hash only")
     else:
         report.add(FAIL, f"{who}: the file is none of its files (capture hash {evidence.sha256})")
     for f in evidence.files:
@@ -108,6 +112,7 @@ def _check_proof(report: Report, evidence: Evidence, proof: ledger.Proof) -> boo
         report.add(FAIL, f"{who}: {proof.problem}")
         return False
     if not proof.sealed:
+        report.unsealed = True
         report.add(WARN, f"{who}: its day {proof.day} is not sealed yet (a day is sealed once it is over, "
                          "Beijing time, by the running server or `gridpatrol evidence seal`)")
         return False
@@ -155,8 +160,11 @@ def _check_timestamp(report: Report, root: ledger.DayRoot, tsa_roots_file: str) 
         why = root.timestamp_error or "no TSA_URL was configured"
         report.add(WARN, f"the root of {root.day} has no timestamp ({why})")
         return
-    roots = timestamps.load_roots(tsa_roots_file) if tsa_roots_file else []
-    checked = timestamps.check(root.timestamp, bytes.fromhex(root.root), roots)
+    if not tsa_roots_file:
+        report.add(WARN, f"the root of {root.day} has a timestamp, not checked: no TSA root certificate "
+                         "(TSA_CA_CERT or --tsa-cert)")
+        return
+    checked = timestamps.check(root.timestamp, bytes.fromhex(root.root), timestamps.load_roots(tsa_roots_file))
     if checked.ok:
         assert checked.gen_time is not None
         report.add(OK, f"the root of {root.day} was timestamped by {checked.tsa or 'the TSA'} at "

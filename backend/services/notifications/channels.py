@@ -6,6 +6,8 @@
 - sms: an SMS gateway taking JSON {phone, text, url}, with NOTIFY_WEBHOOK_SECRET as its bearer token.
 
 Both robots answer HTTP 200 with {"errcode": 0} when they took the message; any other errcode is a failure.
+A robot posts into one group chat, which everyone in it reads: give each squad (or the centre) its own group and
+robot, so that a group holds the people who may see its cases.
 """
 from __future__ import annotations
 
@@ -21,6 +23,9 @@ from dataclasses import dataclass
 
 from ...models import Notification, User
 from ...settings import Settings
+
+
+ROBOTS = ("wecom", "dingtalk")  # group robots: one post per event, everyone it concerns @-mentioned
 
 
 class DeliveryError(Exception):
@@ -47,9 +52,10 @@ def dingtalk_signed(url: str, secret: str, now_ms: int | None = None) -> str:
     return f"{url}{'&' if '?' in url else '?'}timestamp={timestamp}&sign={sign}"
 
 
-def outgoing(settings: Settings, note: Notification, user: User) -> Outgoing:
+def outgoing(settings: Settings, note: Notification, people: list[User]) -> Outgoing:
+    """A robot's post names everyone the event concerns (@ by mobile); an SMS goes to the one person."""
     text = note.text + (f"\n{link(settings, note)}" if link(settings, note) else "")
-    mobiles = [user.phone] if user.phone else []
+    mobiles = [u.phone for u in people if u.phone]
     json_type = {"Content-Type": "application/json; charset=utf-8"}
     if settings.notify_channel == "wecom":
         return Outgoing(settings.notify_webhook_url, {"msgtype": "text", "text": {
@@ -60,17 +66,18 @@ def outgoing(settings: Settings, note: Notification, user: User) -> Outgoing:
             url = dingtalk_signed(url, settings.notify_webhook_secret)
         return Outgoing(url, {"msgtype": "text", "text": {"content": text},
                               "at": {"atMobiles": mobiles, "isAtAll": False}}, json_type)
-    if not user.phone:
-        raise DeliveryError(f"{user.username} has no mobile number", retry=False)
+    person = people[0]
+    if not person.phone:
+        raise DeliveryError(f"{person.username} has no mobile number", retry=False)
     headers = dict(json_type)
     if settings.notify_webhook_secret:
         headers["Authorization"] = f"Bearer {settings.notify_webhook_secret}"
-    return Outgoing(settings.notify_webhook_url, {"phone": user.phone, "text": text, "url": link(settings, note)},
+    return Outgoing(settings.notify_webhook_url, {"phone": person.phone, "text": text, "url": link(settings, note)},
                     headers)
 
 
-def send(settings: Settings, note: Notification, user: User, timeout_s: float = 10.0) -> None:
-    out = outgoing(settings, note, user)
+def send(settings: Settings, note: Notification, people: list[User], timeout_s: float = 10.0) -> None:
+    out = outgoing(settings, note, people)
     request = urllib.request.Request(out.url, data=json.dumps(out.body, ensure_ascii=False).encode(),
                                      headers=out.headers, method="POST")
     try:

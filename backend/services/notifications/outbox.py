@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from ...models import Case, CaseAction, Notification, NotificationDelivery, PushSubscription, User
 from ...settings import Settings
 from . import messages, recipients
+from .channels import ROBOTS
 
 
 def _due_of(case: Case, kind: str) -> datetime | None:
@@ -62,7 +63,13 @@ def notify_all(session: Session, settings: Settings, events: list[Event]) -> lis
         subscriptions.setdefault(user_id, []).append(sub_id)
     deliveries = [NotificationDelivery(notification_id=note.id, channel="webpush", subscription_id=sub_id)
                   for note, user in made for sub_id in subscriptions.get(user.id, [])]
-    if settings.notify_channel:
+    if settings.notify_channel in ROBOTS:  # one post per event and kind, everyone it concerns mentioned in it
+        first: dict[tuple[str, str], Notification] = {}
+        for note, _ in made:
+            first.setdefault((note.key.rsplit(":", 1)[0], note.kind), note)
+        deliveries += [NotificationDelivery(notification_id=note.id, channel=settings.notify_channel)
+                       for note in first.values()]
+    elif settings.notify_channel:
         deliveries += [NotificationDelivery(notification_id=note.id, channel=settings.notify_channel)
                        for note, _ in made]
     session.add_all(deliveries)
@@ -84,10 +91,17 @@ def on_report(session: Session, settings: Settings, case: Case) -> list[Notifica
     return notify(session, settings, case, recipients.new_report(session, case), f"report:{case.id}")
 
 
+def _limits(case: Case, flags: list[str]) -> str:
+    """The limits run over, each with its due time: an extended or reworked case that runs over again is news."""
+    due = {"respond": case.respond_due_at, "report_in": case.report_in_due_at, "handle": case.handle_due_at}
+    stamps = {f: int(at.timestamp()) if (at := due.get(f)) else 0 for f in flags}
+    return ",".join(f"{f}@{stamps[f]}" for f in sorted(flags))
+
+
 def on_escalations(session: Session, settings: Settings, escalated: list[tuple[Case, list[str]]]) -> list[Notification]:
     """督办 of the cases a sweep found newly overdue, each with its new flags: its handler, its squad's leaders and the
     command centre, each squad's leaders and the centre looked up once."""
     people: dict = {}
     return notify_all(session, settings, [
-        Event(case, recipients.for_escalation(session, case, people), f"overdue:{case.id}:{','.join(sorted(flags))}",
+        Event(case, recipients.for_escalation(session, case, people), f"overdue:{case.id}:{_limits(case, flags)}",
               {"what": "、".join(messages.OVERDUE_ZH.get(f, f) for f in flags)}) for case, flags in escalated])

@@ -14,7 +14,9 @@ def _with_role(session: Session, role: str, *where: ColumnElement[bool]) -> list
 
 
 def leaders(session: Session, case: Case) -> list[User]:
-    return _with_role(session, "squad_leader", User.squad_id == case.squad_id) if case.squad_id else []
+    """The squad's leaders; for a case in no squad's area (or a squad with no leader), the command centre."""
+    found = _with_role(session, "squad_leader", User.squad_id == case.squad_id) if case.squad_id else []
+    return found or commanders(session)
 
 
 def commanders(session: Session) -> list[User]:

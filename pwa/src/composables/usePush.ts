@@ -75,6 +75,7 @@ export async function enablePush(userId: number): Promise<boolean> {
 }
 
 export async function disablePush(userId: number): Promise<void> {
+  if (!supported()) return
   pushState.value = 'busy'
   const saved = await getKv<number>(kvKey(userId))
   const registration = await navigator.serviceWorker.getRegistration()

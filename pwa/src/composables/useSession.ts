@@ -22,6 +22,7 @@ import { loadServerConfig, saveServerConfig } from '@/data/settings'
 import { TokenKeeper } from '@/lib/tokenKeeper'
 import { afterPaint } from '@/lib/afterPaint'
 import { online } from './useConnectivity'
+import { disablePush } from './usePush'
 
 export const SYNC_KINDS: AreaKind[] = ['county', 'town', 'zone', 'grid', 'village']
 
@@ -232,6 +233,9 @@ export async function fetchConfig(): Promise<void> {
 export async function logout(): Promise<void> {
   const userId = session.userId
   const tokens = keeper.session
+  // this browser stops receiving this user's pushes (a shared phone: the next user must not see them); offline,
+  // the server drops them when the next user subscribes the same browser
+  if (userId !== null) await disablePush(userId).catch(() => undefined)
   if (tokens && online.value) {
     try {
       await authApi.logout(tokens.refreshToken)

@@ -70,7 +70,9 @@ def rfc9162_root(leaves: list[bytes]) -> bytes:
     return hashlib.sha256(b"\x01" + rfc9162_root(leaves[:k]) + rfc9162_root(leaves[k:])).digest()
 
 
-def test_a_day_is_sealed_into_the_chain_timestamped_and_anchored(app, shared_data, tsa):
+def test_a_day_is_sealed_into_the_chain_timestamped_and_anchored(app, shared_data, tsa, monkeypatch):
+    # the day's anchor waits a quarter of an hour after midnight (ledger.SEAL_GRACE): not when this test runs then
+    monkeypatch.setattr(ledger, "SEAL_GRACE", timedelta(0))
     records = upload(app, shared_data)
     received_on(app, [r["id"] for r in records], 1)
     settings = app.config["GRIDPATROL"]
@@ -186,8 +188,9 @@ def test_cli_seals_and_verifies_a_file(app, shared_data, tsa, tmp_path):
     photo = shared_data / "photos" / PHOTOS[1]
     unsealed = cli(app, tsa, "evidence", "verify", str(photo))
     assert unsealed.returncode == 0 and "not sealed yet" in unsealed.stdout
+    assert unsealed.stdout.rstrip().splitlines()[-1].startswith("UNSEALED")
 
-    received_on(app, [r["id"] for r in records], 1)
+    received_on(app, [r["id"] for r in records], 2)  # two days back: sealable even in the first minutes of a day
     sealed = cli(app, tsa, "evidence", "seal")
     assert sealed.returncode == 0, sealed.stderr
     assert "3 records" in sealed.stdout and "timestamped" in sealed.stdout
@@ -213,3 +216,21 @@ def test_cli_seals_and_verifies_a_file(app, shared_data, tsa, tmp_path):
         session.commit()
     moved = cli(app, tsa, "evidence", "verify", str(photo))
     assert moved.returncode == 1 and "after it was sealed" in moved.stderr and "NOT VERIFIED" in moved.stdout
+
+
+def test_the_first_quarter_hour_of_a_day_waits_for_yesterdays_last_records():
+    midnight = datetime(2026, 12, 4, 0, 0, tzinfo=anchors.LOCAL_TZ)
+    assert ledger.sealable_today(midnight + timedelta(minutes=5)).isoformat() == "2026-12-03"
+    assert ledger.sealable_today(midnight + timedelta(minutes=16)).isoformat() == "2026-12-04"
+
+
+def test_a_stored_copy_is_recognised_but_said_not_to_be_in_the_root(app, shared_data, tsa, tmp_path):
+    records = upload(app, shared_data, names=PHOTOS[:1])
+    received_on(app, [records[0]["id"]], 2)
+    assert cli(app, tsa, "evidence", "seal").returncode == 0
+    client, headers = app.test_client(), Auth(app).headers("officer1")
+    thumbnail = tmp_path / "thumb.jpg"
+    thumbnail.write_bytes(client.get(f"/api/v1/evidence/{records[0]['id']}/files/thumbnail", headers=headers).data)
+    checked = cli(app, tsa, "evidence", "verify", str(thumbnail))
+    assert checked.returncode == 0 and "stored thumbnail copy" in checked.stdout
+    assert "not this copy's" in checked.stdout

@@ -149,9 +149,10 @@ def test_a_whistle_tells_the_department_and_handling_tells_the_verifiers(databas
     ok(act(client, auth, "dept5", cid, "handle", evidence=[after]))
     before = len(recorder.calls)
     run_round(app)
-    told = {tuple(recorder.json(i)["text"]["mentioned_mobile_list"]) for i in range(before, len(recorder.calls))}
-    # the reporter (officer1) and 官道村's supervisor verify on site
-    assert told == {(phone(auth, "officer1"),), (phone(auth, "supervisor17"),)}
+    posts = [recorder.json(i)["text"] for i in range(before, len(recorder.calls))]
+    # one post to the group, naming both who verify on site: the reporter (officer1) and 官道村's supervisor
+    assert len(posts) == 1 and "请到现场核查" in posts[0]["content"]
+    assert sorted(posts[0]["mentioned_mobile_list"]) == sorted([phone(auth, "officer1"), phone(auth, "supervisor17")])
     next(gen, None)
 
 
@@ -236,10 +237,25 @@ def test_an_overdue_case_is_escalated_to_its_handler_its_leaders_and_the_centre(
         session.commit()  # the second sweep finds nothing new: nobody is told twice
     run_round(app)
     texts = [recorder.json(i)["text"] for i in range(before, len(recorder.calls))]
-    assert all("督办" in t["content"] and f"案件#{cid}" in t["content"] for t in texts)
-    told = {m for t in texts for m in t["mentioned_mobile_list"]}
-    assert {phone(auth, "officer1"), phone(auth, "leader1"), phone(auth, "commander1")} <= told
-    assert len(texts) == len(told)
+    assert len(texts) == 1 and "督办" in texts[0]["content"] and f"案件#{cid}" in texts[0]["content"]
+    told = texts[0]["mentioned_mobile_list"]
+    assert {phone(auth, "officer1"), phone(auth, "leader1"), phone(auth, "commander1")} <= set(told)
+    assert len(told) == len(set(told))  # each person once
+
+    # Given more time, it runs over again: that is news, told again (once).
+    with app.app_context():
+        from backend.models import Case
+        session = get_session()
+        case = session.get(Case, cid)
+        case.handle_due_at = datetime.now(UTC) + timedelta(days=40)
+        session.commit()
+        overdue.sweep(session, datetime.now(UTC) + timedelta(days=39), settings=app.config["GRIDPATROL"])
+        session.commit()  # back on time: the flag goes
+        overdue.sweep(session, datetime.now(UTC) + timedelta(days=41), settings=app.config["GRIDPATROL"])
+        session.commit()
+    before = len(recorder.calls)
+    run_round(app)
+    assert len(recorder.calls) == before + 1 and "督办" in recorder.json(before)["text"]["content"]
     next(gen, None)
 
 
@@ -295,6 +311,9 @@ def test_web_push_is_encrypted_for_the_browser_and_signed_with_vapid(databases, 
     ("http://10.0.0.8/internal", None, "push_endpoint_refused"),  # the server must never call inside addresses
     ("https://evil.example.com/push/1", None, "push_endpoint_refused"),
     ("https://fcm.googleapis.com/fcm/send/abc", {"p256dh": "A" * 40, "auth": "B" * 22}, "push_key_invalid"),
+    # 65 bytes, but not a point on P-256: every send would fail
+    ("https://fcm.googleapis.com/fcm/send/abd", {"p256dh": b64url(b"\x04" + b"k" * 64), "auth": b64url(b"a" * 16)},
+     "push_key_invalid"),
 ])
 def test_subscriptions_only_to_push_services_with_real_keys(client, auth, endpoint, keys, code):
     keys = keys or {"p256dh": b64url(b"\x04" + b"k" * 64), "auth": b64url(b"a" * 16)}
@@ -304,15 +323,25 @@ def test_subscriptions_only_to_push_services_with_real_keys(client, auth, endpoi
     assert "待办" in r.get_json()["message"] or "推送" in r.get_json()["message"]
 
 
+def browser_keys() -> dict:
+    point = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    return {"p256dh": b64url(point), "auth": b64url(os.urandom(16))}
+
+
 def test_a_subscription_moves_to_whoever_signed_in_last_and_only_its_owner_removes_it(client, auth):
-    body = {"endpoint": "https://fcm.googleapis.com/fcm/send/shared-phone",
-            "keys": {"p256dh": b64url(b"\x04" + b"k" * 64), "auth": b64url(b"a" * 16)}}
+    body = {"endpoint": "https://fcm.googleapis.com/fcm/send/shared-phone", "keys": browser_keys()}
     first = ok(client.post("/api/v1/push/subscriptions", headers=auth.headers("officer1"), json=body))
     second = ok(client.post("/api/v1/push/subscriptions", headers=auth.headers("officer2"), json=body))
     assert first["id"] == second["id"]
     assert ok(client.get("/api/v1/push/subscriptions", headers=auth.headers("officer1")), 200) == []
     assert client.delete(f"/api/v1/push/subscriptions/{first['id']}", headers=auth.headers("officer1")).status_code == 404
     assert client.delete(f"/api/v1/push/subscriptions/{first['id']}", headers=auth.headers("officer2")).status_code == 204
+    # at most ten browsers a person: the oldest go
+    ids = [ok(client.post("/api/v1/push/subscriptions", headers=auth.headers("officer3"), json={
+        "endpoint": f"https://fcm.googleapis.com/fcm/send/phone-{i}", "keys": browser_keys()}))["id"] for i in range(12)]
+    kept = ok(client.get("/api/v1/push/subscriptions", headers=auth.headers("officer3")), 200)
+    assert [s["id"] for s in kept] == ids[2:]
 
 
 def test_a_request_that_made_deliveries_sends_them_at_once(databases, tmp_path, recorder):
@@ -324,4 +353,18 @@ def test_a_request_that_made_deliveries_sends_them_at_once(databases, tmp_path, 
     while not recorder.calls and time.monotonic() < deadline:
         time.sleep(0.05)
     assert len(recorder.calls) == 1 and "待受理" in recorder.json(0)["text"]["content"]
+    next(gen, None)
+
+
+def test_a_shared_phone_never_shows_the_last_users_notices(databases, tmp_path, recorder):
+    app, gen = make_app(databases, tmp_path, recorder, "")
+    client, auth = app.test_client(), Auth(app)
+    body = {"endpoint": f"{recorder.base}/push/shared-phone", "keys": browser_keys()}
+    ok(client.post("/api/v1/push/subscriptions", headers=auth.headers("officer1"), json=body))
+    cid = ok(report(client, auth))["id"]
+    ok(act(client, auth, "leader1", cid, "accept"))
+    ok(act(client, auth, "leader1", cid, "dispatch", assignee_id=user_id(auth, "officer1")))
+    assert [d.status for d in deliveries(app)] == ["pending"]  # officer1's notice, not sent yet
+    ok(client.post("/api/v1/push/subscriptions", headers=auth.headers("officer2"), json=body))  # officer2 signs in
+    assert deliveries(app) == [] and run_round(app) == {} and recorder.calls == []
     next(gen, None)
