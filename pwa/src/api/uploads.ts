@@ -3,9 +3,13 @@
 // is keyed on its evidence's client id: tus-js-client's default fingerprint (name, type, size, mtime) is the same
 // for every blob read back from IndexedDB. The outbox retries; tus-js-client itself does not.
 import * as tus from 'tus-js-client'
+import { reactive } from 'vue'
 import { ApiError, OfflineError, bearerToken } from './http'
 
 export const TUS_CHUNK_BYTES = 1024 * 1024
+
+/** The original being sent now, for the upload line in 我的 (total 0: none). */
+export const originalProgress = reactive({ sent: 0, total: 0 })
 
 function asError(err: Error): Error {
   const detailed = err as tus.DetailedError
@@ -32,6 +36,7 @@ function once(file: Blob, clientId: string, token: string | null): Promise<void>
       chunkSize: TUS_CHUNK_BYTES,
       retryDelays: [],
       uploadSize: file.size,
+      onProgress: (sent, total) => Object.assign(originalProgress, { sent, total }),
       onSuccess: () => resolve(),
       onError: (err) => reject(asError(err)),
     })
@@ -50,5 +55,7 @@ export async function uploadOriginal(clientId: string, file: Blob): Promise<void
   } catch (err) {
     if (!(err instanceof ApiError && err.status === 401 && token)) throw err
     await once(file, clientId, await bearerToken(token)) // the token ran out mid-upload: once more, refreshed
+  } finally {
+    Object.assign(originalProgress, { sent: 0, total: 0 })
   }
 }

@@ -496,6 +496,7 @@ export const zhCN = {
     },
   },
   outbox: {
+    originalProgress: '原图上传中 {pct}%（{sent} / {total}）',
     pending: '待上传：{what}',
     allUploaded: '全部已上传',
     join: '、',
@@ -1034,6 +1035,7 @@ export const en: DeepPartial<Messages> = {
     },
   },
   outbox: {
+    originalProgress: 'Sending an original: {pct}% ({sent} of {total})',
     pending: 'Not yet uploaded: {what}',
     allUploaded: 'All uploaded',
     join: ', ',
