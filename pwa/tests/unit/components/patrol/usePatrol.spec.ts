@@ -65,7 +65,8 @@ describe('usePatrol', () => {
     expect(store.trackParts.value).toHaveLength(1)
     expect(store.shownCoverage(101)).toMatchObject({ source: 'estimate' })
     expect(store.patrol.estimate[101]).toBeGreaterThan(0)
-    expect(store.patrol.pending).toMatchObject({ fixes: 5, uncut: 5 })
+    // the count of what waits is read back from IndexedDB after each fix is stored: it settles a moment later
+    await eventually(() => expect(store.patrol.pending).toMatchObject({ fixes: 5, uncut: 5 }))
 
     server.coverage = [{ grid_id: 101, covered_ratio: 0.0421, covered_m2: 4210 }]
     await store.syncNow()
