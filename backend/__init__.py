@@ -58,6 +58,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     from .resources.open311.routes import blp as open311  # its own standard (GeoReport v2), not in /api/openapi.json
 
     app.register_blueprint(open311)
+    from .resources.public.routes import blp as public_pages  # pages for anyone: a draw's record, 亮码检查
+    app.register_blueprint(public_pages)
     register_web(app)
     _deliver_notifications_after_requests(app)
     return app

@@ -51,6 +51,12 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class Unprocessable(DomainError):
+    """Read, but its content breaks the rules (a register with rejected rows): 422 with the details."""
+
+    code = "unprocessable"
+
+
 class TooLarge(DomainError):
     code = "payload_too_large"
 

@@ -66,6 +66,7 @@ class Settings:
     upload_expiry_s: int = 24 * 3600  # an upload untouched this long is removed (tus expiration)
     original_upload: str = "wifi"  # the PWA's default for sending originals: always | wifi | never
     case_after_photo_gap_m: float = 50.0  # an "after" photo farther than this from the case's spot is flagged
+    inspection_checkin_max_m: float = 200.0  # a check-in farther than this from the business is flagged
     tsa_url: str = ""  # an RFC 3161 timestamp authority: each day's evidence root is timestamped there
     tsa_ca_cert: str = ""  # PEM file of the TSA's root certificate(s), to check those timestamps
     tsa_timeout_s: float = 10.0
@@ -125,6 +126,7 @@ class Settings:
             upload_expiry_s=int(env.get("UPLOAD_EXPIRY_S", 24 * 3600)),
             original_upload=env.get("ORIGINAL_UPLOAD", "wifi"),
             case_after_photo_gap_m=float(env.get("CASE_AFTER_PHOTO_GAP_M", 50.0)),
+            inspection_checkin_max_m=float(env.get("INSPECTION_CHECKIN_MAX_M", 200.0)),
             tsa_url=env.get("TSA_URL", ""),
             tsa_ca_cert=env.get("TSA_CA_CERT", ""),
             tsa_timeout_s=float(env.get("TSA_TIMEOUT_S", 10.0)),

@@ -17,6 +17,7 @@ from ..models import Area, Department, Squad, User, UserRole
 from ..security import hash_password
 from ..services.core import audit
 from ..settings import DEMO_PASSWORD
+from .businesses import load_businesses
 from .people import DEPARTMENTS, chinese_names
 
 log = logging.getLogger(__name__)
@@ -78,11 +79,12 @@ def load_demo(session: Session) -> dict[str, int]:
     for i, village in enumerate(villages, start=1):
         person(f"supervisor{i}", ["supervisor"], village_id=village.id)
     for i, dept in enumerate(departments, start=1):
-        person(f"dept{i}", ["department"], department_id=dept.id)
+        person(f"dept{i}", ["department"], certified=True, department_id=dept.id)  # county inspectors hold 执法证
     session.add_all(users)
     session.flush()
+    businesses = load_businesses(session, town_plan)
     counts = {"zones": len(zones), "grids": len(grids), "villages": len(villages), "squads": len(squads),
-              "departments": len(departments), "users": len(users)}
+              "departments": len(departments), "users": len(users), "businesses": businesses}
     audit.record(session, "demo.load", "town", town.id, actor_username="system", after=counts)
     session.commit()
     log.info("demo town loaded: %s", counts)

@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..errors import (
     Conflict, DomainError, InvalidInput, Locked, NotAllowed, NotAuthenticated, NotFound, TooLarge, TooManyAttempts,
-    Unavailable, UnsupportedMedia,
+    Unavailable, Unprocessable, UnsupportedMedia,
 )
 from ..i18n import error_message, field_texts, localize, message
 from ..services.evidence.uploads import ChecksumMismatch, WrongProtocol
@@ -21,7 +21,7 @@ from .database import sqlite_dbapi_module
 log = logging.getLogger(__name__)
 
 STATUS: dict[type[DomainError], int] = {
-    InvalidInput: 400, NotAuthenticated: 401, NotAllowed: 403, NotFound: 404, Conflict: 409, TooLarge: 413,
+    InvalidInput: 400, Unprocessable: 422, NotAuthenticated: 401, NotAllowed: 403, NotFound: 404, Conflict: 409, TooLarge: 413,
     UnsupportedMedia: 415, Locked: 423, ChecksumMismatch: 460, WrongProtocol: 412, Unavailable: 503,
     TooManyAttempts: 429,
 }

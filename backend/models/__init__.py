@@ -6,6 +6,11 @@ from .cases import (
     CaseCategory, CaseEvidence, CaseReporter, WhistleMatter,
 )
 from .integrations import ApiKey
+from .inspections import (
+    INSPECTION_KINDS, INSPECTION_STATUSES, ITEM_STATUSES, PLAN_KINDS, PLAN_STATUSES, RECUSAL_KINDS, RESULTS,
+    RISK_GRADES, Business, Draw, Inspection, InspectionInspector, InspectionItem, InspectionPlan, InspectionResult,
+    InspectorConflict, RecusalRule, Scenario, ScenarioVersion,
+)
 from .notifications import CHANNELS, DELIVERY_STATES, Notification, NotificationDelivery, PushSubscription
 from .evidence import EVIDENCE_KINDS, FILE_ROLES, UPLOADED_ROLES, Evidence, EvidenceFile, Upload
 from .coverage import CoverageLattice, CoveragePatrolDay, PatrolGridVisit, PatrolTask
@@ -15,6 +20,9 @@ from .users import ROLES, LoginAttempt, LoginLock, RefreshToken, User, UserRole
 
 __all__ = [
     "ApiKey",
+    "INSPECTION_KINDS", "INSPECTION_STATUSES", "ITEM_STATUSES", "PLAN_KINDS", "PLAN_STATUSES", "RECUSAL_KINDS",
+    "RESULTS", "RISK_GRADES", "Business", "Draw", "Inspection", "InspectionInspector", "InspectionItem",
+    "InspectionPlan", "InspectionResult", "InspectorConflict", "RecusalRule", "Scenario", "ScenarioVersion",
     "CHANNELS", "DELIVERY_STATES", "Notification", "NotificationDelivery", "PushSubscription",
     "CASE_ACTIONS", "CASE_SOURCES", "CASE_STATUSES", "CLOCKS", "EVIDENCE_STAGES", "OPEN_STATUSES", "CalendarDay", "Case",
     "CaseAction", "CaseCategory", "CaseEvidence", "CaseReporter", "WhistleMatter",

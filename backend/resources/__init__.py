@@ -10,6 +10,10 @@ if TYPE_CHECKING:
 def register_resources(api: Api) -> None:
     from .api_keys.routes import blp as api_keys
     from .areas.routes import blp as areas
+    from .businesses.routes import blp as businesses
+    from .inspection_catalogue.routes import blp as inspection_catalogue
+    from .inspection_plans.routes import blp as inspection_plans
+    from .inspections.routes import blp as inspections
     from .cases.routes import blp as cases
     from .audit.routes import blp as audit
     from .auth.routes import blp as auth
@@ -27,5 +31,6 @@ def register_resources(api: Api) -> None:
     from .users.routes import blp as users
 
     for blueprint in (health, config, auth, me, areas, users, squads, departments, audit, patrols,
-                      tasks, coverage, evidence, uploads, cases, api_keys, notifications):
+                      tasks, coverage, evidence, uploads, cases, api_keys, notifications, businesses,
+                      inspection_catalogue, inspection_plans, inspections):
         api.register_blueprint(blueprint)

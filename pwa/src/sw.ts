@@ -11,7 +11,8 @@ declare let self: ServiceWorkerGlobalScope
 precacheAndRoute(self.__WB_MANIFEST)
 cleanupOutdatedCaches()
 
-registerRoute(new NavigationRoute(createHandlerBoundToURL('index.html'), { denylist: [/^\/api(\/|$)/] }))
+// the public pages (a draw's record, the code a business scans) come from the server, never the app's shell
+registerRoute(new NavigationRoute(createHandlerBoundToURL('index.html'), { denylist: [/^\/api(\/|$)/, /^\/public\//, /^\/open311\//] }))
 
 // Basemap tiles, cache-first from the offline map (src/lib/tilesCache.ts fills TILE_CACHE with the exact URLs the
 // map requests). The basemap template is a device setting the worker cannot read, so every image request outside

@@ -1,0 +1,188 @@
+"""Inspection plans and their 双随机 draws: make, approve (the head of the enforcing body), freeze (the pools and
+their SHA-256, published before the seed exists), draw from a public seed, re-draw with a reason; a draw's record;
+the plan's export."""
+from __future__ import annotations
+
+from flask import Response
+from flask.views import MethodView
+from sqlalchemy import select
+
+from ...context import client_addr, current_user
+from ...errors import Conflict, NotFound
+from ...extensions.api import Blueprint, link, links
+from ...extensions.database import get_session
+from ...models import Draw, Inspection, InspectionPlan, User
+from ...policies.inspections import may_read_plans
+from ...services.inspections import exports, plans
+from .schemas import ApproveSchema, DrawRequestSchema, DrawSchema, PlanQuerySchema, PlanSchema, PoolsSchema
+
+blp = Blueprint("inspection_plans", __name__, url_prefix="/api/v1",
+                description="Inspection plans (检查计划) and their 双随机 draws")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _links(pointer: str) -> dict:
+    p = "/api/v1/inspection-plans/{plan_id}"
+    return {"get": link(p, "get", "The plan", plan_id=pointer),
+            "approve": link(f"{p}/approve", "post", "Approve it", plan_id=pointer),
+            "freeze": link(f"{p}/freeze", "post", "Freeze its pools", plan_id=pointer)}
+
+
+def _plan(plan_id: int, *, for_update: bool = False) -> InspectionPlan:
+    user = current_user()
+    if not may_read_plans(user):
+        raise NotFound("plan_not_found")
+    stmt = select(InspectionPlan).where(InspectionPlan.id == plan_id)
+    if for_update:
+        stmt = stmt.with_for_update(of=InspectionPlan)
+    plan = get_session().scalar(stmt)
+    if plan is None:
+        raise NotFound("plan_not_found")
+    return plan
+
+
+def _out(plan: InspectionPlan) -> InspectionPlan:
+    current = plans.current_draw(get_session(), plan.id)
+    plan.current_draw_id = current.id if current else None  # type: ignore[attr-defined]
+    plan.scenario_code = plan.scenario_version.scenario.code  # type: ignore[attr-defined]
+    plan.scenario_version_number = plan.scenario_version.version  # type: ignore[attr-defined]
+    return plan
+
+
+@blp.route("/inspection-plans")
+class Plans(MethodView):
+    @blp.arguments(PlanQuerySchema, location="query")
+    @blp.response(200, PlanSchema(many=True))
+    def get(self, query):
+        """Plans, newest first (squad leaders, commanders, admins)."""
+        if not may_read_plans(current_user()):
+            return []
+        stmt = select(InspectionPlan).order_by(InspectionPlan.id.desc())
+        if "status" in query:
+            stmt = stmt.where(InspectionPlan.status == query["status"])
+        return [_out(p) for p in get_session().scalars(stmt.limit(500))]
+
+    @blp.arguments(PlanSchema)
+    @blp.doc(**links(201, **_links("$response.body#/id")))
+    @blp.response(201, PlanSchema)
+    @blp.alt_response(200, schema=PlanSchema, description="A retry: the plan this client id made")
+    def post(self, data):
+        """Make a plan: a scenario, which businesses (a filter and a sample per risk grade, or named ones), how
+        many inspectors each (at least 2, each with a certificate valid through the plan), from which departments,
+        with which recusal rules."""
+        session = get_session()
+        plan, created = plans.create(session, current_user(), data, client_addr())
+        session.commit()
+        return _out(plan), 201 if created else 200
+
+
+@blp.route("/inspection-plans/<int:plan_id>")
+@blp.response(200, PlanSchema)
+def get_plan(plan_id):
+    """One plan."""
+    return _out(_plan(plan_id))
+
+
+@blp.route("/inspection-plans/<int:plan_id>/approve", methods=["POST"])
+@blp.arguments(ApproveSchema)
+@blp.response(200, PlanSchema)
+def approve_plan(data, plan_id):
+    """Approve the plan in advance (a commander, the head of the enforcing body, not its maker)."""
+    session = get_session()
+    plan = _plan(plan_id, for_update=True)
+    plans.approve(session, plan, current_user(), data["note"], client_addr())
+    session.commit()
+    return _out(plan)
+
+
+@blp.route("/inspection-plans/<int:plan_id>/freeze", methods=["POST"])
+@blp.response(200, PoolsSchema)
+def freeze_plan(plan_id):
+    """Freeze the target and inspector pools (with the recusals and who is left out and why) and publish their
+    SHA-256 before the seed exists."""
+    session = get_session()
+    plan = _plan(plan_id, for_update=True)
+    plans.freeze(session, plan, current_user(), client_addr())
+    session.commit()
+    return {"pools_sha256": plan.pools_sha256, "frozen_at": plan.frozen_at, "pools": plan.pools}
+
+
+@blp.route("/inspection-plans/<int:plan_id>/pools")
+@blp.response(200, PoolsSchema)
+def plan_pools(plan_id):
+    """The frozen pools."""
+    plan = _plan(plan_id)
+    if plan.pools is None:
+        raise Conflict("plan_not_frozen", status=plan.status)
+    return {"pools_sha256": plan.pools_sha256, "frozen_at": plan.frozen_at, "pools": plan.pools}
+
+
+@blp.route("/inspection-plans/<int:plan_id>/draw", methods=["POST"])
+@blp.arguments(DrawRequestSchema)
+@blp.doc(**links(201, get=link("/api/v1/draws/{draw_id}", "get", "The draw", draw_id="$response.body#/id")))
+@blp.response(201, DrawSchema)
+def draw_plan(data, plan_id):
+    """Draw targets and teams from the seed (Rivest's SHA-256 sampler). The result is stored once and published;
+    a second draw needs a reason and keeps the first."""
+    session = get_session()
+    plan = _plan(plan_id, for_update=True)
+    record = plans.draw(session, plan, current_user(), data["seed"], data["seed_source"], data["reason"],
+                        client_addr())
+    session.commit()
+    return draw_view(record), 201
+
+
+@blp.route("/inspection-plans/<int:plan_id>/cancel", methods=["POST"])
+@blp.arguments(ApproveSchema)
+@blp.response(200, PlanSchema)
+def cancel_plan(data, plan_id):
+    """Cancel a plan before any of its inspections has started."""
+    session = get_session()
+    plan = _plan(plan_id, for_update=True)
+    plans.cancel(session, plan, current_user(), data["note"], client_addr())
+    session.commit()
+    return _out(plan)
+
+
+@blp.route("/inspection-plans/<int:plan_id>/export.xlsx")
+@blp.doc(responses={200: {"description": "The plan, its draws and its results as a workbook",
+                          "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}})
+def export_plan(plan_id):
+    """The plan, every draw (with its seed and hashes) and every inspection's results, in one workbook."""
+    plan = _plan(plan_id)
+    body = exports.plan_workbook(get_session(), plan)
+    return Response(body, mimetype=XLSX, headers={
+        "Content-Disposition": f"attachment; filename=plan-{plan.id}.xlsx", "X-Content-Type-Options": "nosniff"})
+
+
+@blp.route("/draws/<int:draw_id>")
+@blp.response(200, DrawSchema)
+def get_draw(draw_id):
+    """A draw's record: seed, source, hashes, targets and teams (public also at /public/draws/{id})."""
+    if not may_read_plans(current_user()):
+        raise NotFound("draw_not_found")
+    record = get_session().get(Draw, draw_id)
+    if record is None:
+        raise NotFound("draw_not_found")
+    return draw_view(record)
+
+
+def draw_view(record: Draw) -> dict:
+    session = get_session()
+    plan = session.get(InspectionPlan, record.plan_id)
+    names = {t["id"]: t["name"] for s in (plan.pools or {}).get("strata", []) for t in s["targets"]}
+    people = {p["id"]: p["name"] for p in (plan.pools or {}).get("inspectors", [])}
+    people |= dict(session.execute(select(User.id, User.display_name).where(
+        User.id.in_({i for t in record.result["targets"] for i in t["inspector_ids"]} - set(people)))).all())
+    inspections = dict(session.execute(select(Inspection.business_id, Inspection.id).where(
+        Inspection.draw_id == record.id, Inspection.kind == "initial")).all())
+    return {"id": record.id, "plan_id": record.plan_id, "seed": record.seed, "seed_source": record.seed_source,
+            "algorithm": record.algorithm, "pools_sha256": record.pools_sha256,
+            "result_sha256": record.result_sha256, "drawn_at": record.drawn_at, "drawn_by_id": record.drawn_by_id,
+            "redraw_of_id": record.redraw_of_id, "redraw_reason": record.redraw_reason,
+            "superseded_at": record.superseded_at, "public_url": f"/public/draws/{record.id}",
+            "targets": [{"business_id": t["business_id"], "credit_code": t["credit_code"],
+                         "name": names.get(t["business_id"], ""), "grade": t["grade"],
+                         "inspectors": [{"id": i, "name": people.get(i, "")} for i in t["inspector_ids"]],
+                         "inspection_id": inspections.get(t["business_id"])}
+                        for t in record.result["targets"]]}
