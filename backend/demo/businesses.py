@@ -49,12 +49,13 @@ def credit_code(rng: random.Random, individual: bool) -> str:
 
 def load_businesses(session: Session, town: DemoTown, count: int = DEMO_BUSINESSES, seed: int = 11) -> int:
     rng = random.Random(seed)
-    industries = dict(session.execute(select(Scenario.code, Scenario.industries)).all())
+    industries: dict[str, list[str]] = dict(session.execute(select(Scenario.code, Scenario.industries)).all())
     codes = list(SCENARIOS)
     weights = [SCENARIOS[c][0] for c in codes]
     seats = [(v.name, v.centre_lonlat) for v in town.villages]
     centre = town.centre_lonlat
-    rows, seen = [], set()
+    rows: list[dict] = []
+    seen: set[str] = set()
     while len(rows) < count:
         scenario = rng.choices(codes, weights)[0]
         in_centre = scenario in ("JXCS", "CYD", "CZF", "JYZ") and rng.random() < 0.6

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .helpers import SIGNATURE, YEAR, drawn_plan, ok, photo_id
+from .helpers import SIGNATURE, drawn_plan, ok, photo_id
 
 PHOTO = "exif-samples__gps_DSCN0010.jpg"
 

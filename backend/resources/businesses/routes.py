@@ -68,7 +68,7 @@ class Businesses(MethodView):
         if problem:
             raise InvalidInput("validation_error", details={"fields": {"credit_code": [problem]}})
         if data["scenario_code"] and not session.scalar(select(Scenario.id).where(Scenario.code == data["scenario_code"])):
-            raise InvalidInput("scenario_unknown", code=data["scenario_code"])
+            raise InvalidInput("scenario_unknown", scenario=data["scenario_code"])
         lon, lat = register.to_wgs84(data["lon"], data["lat"], data.pop("crs"))
         areas = register.AreaLocator(session).place([(lon, lat)])[0]
         if areas["town"] is None and areas["grid"] is None:

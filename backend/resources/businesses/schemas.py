@@ -4,10 +4,9 @@ from __future__ import annotations
 import marshmallow as ma
 
 from ...extensions.api import Schema
+from ..cases.schemas import LAT, LON
 from ...models import RISK_GRADES
 
-LON = {"allow_nan": False, "validate": ma.validate.Range(-180, 180)}
-LAT = {"allow_nan": False, "validate": ma.validate.Range(-90, 90)}
 
 
 class BusinessSchema(Schema):

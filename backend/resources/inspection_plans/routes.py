@@ -8,13 +8,19 @@ from flask.views import MethodView
 from sqlalchemy import select
 
 from ...context import client_addr, current_user
-from ...errors import Conflict, NotFound
+from ...errors import Conflict, InvalidInput, NotAllowed, NotFound
 from ...extensions.api import Blueprint, link, links
 from ...extensions.database import get_session
-from ...models import Draw, Inspection, InspectionPlan, User
-from ...policies.inspections import may_read_plans
+from ...models import Business, Draw, Inspection, InspectionPlan, InspectorConflict, RecusalRule, User
+from ...policies.inspections import may_read_plans, require_scenario_writer
+from ...services.core import audit
 from ...services.inspections import exports, plans
-from .schemas import ApproveSchema, DrawRequestSchema, DrawSchema, PlanQuerySchema, PlanSchema, PoolsSchema
+from sqlalchemy.exc import IntegrityError
+
+from .schemas import (
+    ApproveSchema, ConflictSchema, DrawRequestSchema, DrawSchema, PlanQuerySchema, PlanSchema, PoolsSchema,
+    RecusalRuleSchema,
+)
 
 blp = Blueprint("inspection_plans", __name__, url_prefix="/api/v1",
                 description="Inspection plans (检查计划) and their 双随机 draws")
@@ -170,6 +176,7 @@ def get_draw(draw_id):
 def draw_view(record: Draw) -> dict:
     session = get_session()
     plan = session.get(InspectionPlan, record.plan_id)
+    assert plan is not None  # a draw's plan is never deleted
     names = {t["id"]: t["name"] for s in (plan.pools or {}).get("strata", []) for t in s["targets"]}
     people = {p["id"]: p["name"] for p in (plan.pools or {}).get("inspectors", [])}
     people |= dict(session.execute(select(User.id, User.display_name).where(
@@ -186,3 +193,82 @@ def draw_view(record: Draw) -> dict:
                          "inspectors": [{"id": i, "name": people.get(i, "")} for i in t["inspector_ids"]],
                          "inspection_id": inspections.get(t["business_id"])}
                         for t in record.result["targets"]]}
+
+
+@blp.route("/recusal-rules")
+@blp.response(200, RecusalRuleSchema(many=True))
+def list_recusal_rules():
+    """The recusal rules (回避规则) a draw applies: the previous inspector, declared conflicts, the own squad's
+    area (off by default)."""
+    return list(get_session().scalars(select(RecusalRule).order_by(RecusalRule.id)))
+
+
+@blp.route("/recusal-rules/<int:rule_id>", methods=["PATCH"])
+@blp.arguments(RecusalRuleSchema(partial=True))
+@blp.response(200, RecusalRuleSchema)
+def update_recusal_rule(data, rule_id):
+    """Switch a rule on or off, rename it, or change its parameters (admins and commanders). Frozen plans keep
+    the recusals they were frozen with."""
+    session, user = get_session(), current_user()
+    require_scenario_writer(user)
+    rule = session.get(RecusalRule, rule_id)
+    if rule is None:
+        raise NotFound()
+    if "params" in data and rule.kind == "previous_inspector":
+        last = data["params"].get("last")
+        if not isinstance(last, int) or isinstance(last, bool) or not 1 <= last <= 10:
+            raise InvalidInput("validation_error", details={"fields": {"params": ["last: 1–10"]}})
+        data["params"] = {"last": last}
+    elif "params" in data:
+        data["params"] = {}
+    before = {"name": rule.name, "params": rule.params, "active": rule.active}
+    for key, value in data.items():
+        setattr(rule, key, value)
+    audit.record(session, "recusal_rule.update", "recusal_rule", rule.id, actor=user, client_addr=client_addr(),
+                 before=before, after={"name": rule.name, "params": rule.params, "active": rule.active})
+    session.commit()
+    return rule
+
+
+@blp.route("/inspector-conflicts")
+class Conflicts(MethodView):
+    @blp.response(200, ConflictSchema(many=True))
+    def get(self):
+        """Declared conflicts of interest: the caller's own; all of them for plan makers."""
+        session, user = get_session(), current_user()
+        stmt = select(InspectorConflict).order_by(InspectorConflict.id)
+        if not may_read_plans(user):
+            stmt = stmt.where(InspectorConflict.user_id == user.id)
+        return list(session.scalars(stmt))
+
+    @blp.arguments(ConflictSchema)
+    @blp.response(201, ConflictSchema)
+    @blp.alt_response(200, schema=ConflictSchema, description="Already declared: the stored declaration")
+    def post(self, data):
+        """Declare a conflict of interest (利害关系) with a business: the inspector is never drawn for it. Anyone for
+        themselves; plan makers for anyone."""
+        session, user = get_session(), current_user()
+        person_id = data["user_id"] or user.id
+        if person_id != user.id and not may_read_plans(user):
+            raise NotAllowed()
+        if session.get(User, person_id) is None:
+            raise InvalidInput("inspector_unknown", id=person_id)
+        if session.get(Business, data["business_id"]) is None:
+            raise InvalidInput("business_unknown", ids=str(data["business_id"]))
+        existing = session.scalar(select(InspectorConflict).where(
+            InspectorConflict.user_id == person_id, InspectorConflict.business_id == data["business_id"]))
+        if existing is not None:
+            return existing, 200
+        conflict = InspectorConflict(user_id=person_id, business_id=data["business_id"], reason=data["reason"],
+                                     declared_by_id=user.id)
+        try:
+            with session.begin_nested():
+                session.add(conflict)
+        except IntegrityError:
+            return session.scalar(select(InspectorConflict).where(
+                InspectorConflict.user_id == person_id, InspectorConflict.business_id == data["business_id"])), 200
+        audit.record(session, "inspector_conflict.declare", "inspector_conflict", conflict.id, actor=user,
+                     client_addr=client_addr(), after={"user_id": person_id, "business_id": data["business_id"],
+                                                       "reason": data["reason"]})
+        session.commit()
+        return conflict, 201

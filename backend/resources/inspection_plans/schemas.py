@@ -126,3 +126,22 @@ class DrawSchema(Schema):
     superseded_at = ma.fields.AwareDateTime(allow_none=True)
     public_url = ma.fields.Str(metadata={"description": "the page anyone may read (一公开)"})
     targets = ma.fields.List(ma.fields.Nested(DrawnTargetSchema))
+
+
+class RecusalRuleSchema(Schema):
+    id = ma.fields.Int(dump_only=True)
+    code = ma.fields.Str(dump_only=True)
+    kind = ma.fields.Str(dump_only=True, metadata={"enum": ["previous_inspector", "declared_conflict", "own_area"]})
+    name = ma.fields.Str(validate=ma.validate.Length(1, 100))
+    params = ma.fields.Dict(metadata={"description": "previous_inspector: {\"last\": n} inspections looked back"})
+    active = ma.fields.Bool()
+
+
+class ConflictSchema(Schema):
+    id = ma.fields.Int(dump_only=True)
+    user_id = ma.fields.Int(load_default=None, metadata={"description": "default: the caller"})
+    business_id = ma.fields.Int(required=True)
+    reason = ma.fields.Str(required=True, validate=ma.validate.Length(1, 200),
+                           metadata={"description": "e.g. 近亲属经营、曾在该单位任职"})
+    declared_by_id = ma.fields.Int(dump_only=True, allow_none=True)
+    declared_at = ma.fields.AwareDateTime(dump_only=True)

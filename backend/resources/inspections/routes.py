@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from ...context import client_addr, current_user
 from ...errors import NotFound
-from ...extensions.api import Blueprint, link, links
+from ...extensions.api import Blueprint, link
 from ...extensions.database import get_session
 from ...models import Department, Inspection, InspectionInspector, User
 from ...policies import sees_everything

@@ -47,7 +47,10 @@ def _draw(draw_id: int) -> tuple[Draw, InspectionPlan]:
     record = session.get(Draw, draw_id)
     if record is None:
         abort(404)
-    return record, session.get(InspectionPlan, record.plan_id)
+    plan = session.get(InspectionPlan, record.plan_id)
+    if plan is None:
+        abort(404)
+    return record, plan
 
 
 def _replaced_by(record: Draw) -> int | None:

@@ -16,7 +16,7 @@ def snapshot(item: InspectionItem) -> dict:
 
 def check_department(session: Session, code: str) -> None:
     if not session.scalar(select(Department.id).where(Department.code == code)):
-        raise InvalidInput("department_unknown", code=code)
+        raise InvalidInput("department_unknown", department=code)
 
 
 def current(session: Session, scenario: Scenario) -> ScenarioVersion:

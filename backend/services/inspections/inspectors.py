@@ -80,7 +80,7 @@ def recusals(session: Session, rules: list[RecusalRule], businesses: list[Busine
                 squads_of_area[area_id].add(squad_id)
             members: dict[int, set[int]] = defaultdict(set)
             for user_id, squad_id in session.execute(select(User.id, User.squad_id).where(User.squad_id.is_not(None))):
-                if user_id in people:
+                if user_id in people and squad_id is not None:
                     members[squad_id].add(user_id)
             for b in businesses:
                 for area_id in (b.grid_id, b.zone_id, b.town_id):

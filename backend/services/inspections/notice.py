@@ -3,7 +3,7 @@ the deployment's CJK font (Noto Sans CJK SC from fonts-noto-cjk), embedded as a 
 from __future__ import annotations
 
 import base64
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -82,8 +82,8 @@ def context(session: Session, inspection: Inspection) -> dict[str, Any]:
                if items[c]["department_code"] in departments else items[c]["department_code"],
                "rectify_by": _day_of(results[c].rectify_by)}
               for c in inspection.item_codes if c in results and results[c].result == "fail"]
-    deadlines = [results[c].rectify_by for c in inspection.item_codes
-                 if c in results and results[c].result == "fail" and results[c].rectify_by]
+    deadlines = [d for c in inspection.item_codes if c in results and results[c].result == "fail"
+                 and (d := results[c].rectify_by) is not None]
     signature = inspection.signature or {}
     dept_names = [departments[c].name if c in departments else c for c in inspection.departments]
     return {
@@ -123,7 +123,7 @@ def context(session: Session, inspection: Inspection) -> dict[str, Any]:
     }
 
 
-def _day_of(day) -> str:
+def _day_of(day: date | None) -> str:
     return f"{day.year}年{day.month}月{day.day}日" if day else ""
 
 

@@ -90,7 +90,7 @@ def save_results(session: Session, inspection: Inspection, user: User, results: 
         if r.result == "fail":
             rectify_by = r.rectify_by or today() + timedelta(days=int(items[r.item_code].get("rectify_days") or 15))
             if rectify_by < today():
-                raise InvalidInput("inspection_deadline_past", code=r.item_code)
+                raise InvalidInput("inspection_deadline_past", item=r.item_code)
         row = stored.get(r.item_code)
         if row is None:
             row = InspectionResult(item_code=r.item_code, result=r.result)
@@ -136,7 +136,8 @@ def submit(session: Session, inspection: Inspection, user: User, *, client_id: s
     unproven = [c for c, r in done.items() if r.result == "fail" and not r.evidence_ids]
     if unproven:
         raise Conflict("inspection_fail_without_photo", codes="、".join(unproven), details={"items": unproven})
-    valid_team = [m for m in inspection.team if pool_rules.refusal(session.get(User, m.user_id), today()) is None]
+    members = session.scalars(select(User).where(User.id.in_([m.user_id for m in inspection.team]))).all()
+    valid_team = [u for u in members if pool_rules.refusal(u, today()) is None]
     if len(valid_team) < 2:
         raise Conflict("inspection_team_certificates")
     _check_signature(signature, refused_to_sign)
@@ -173,7 +174,7 @@ def case_from_failure(session: Session, inspection: Inspection, user: User, item
     require_on_team(inspection, user)
     row = next((r for r in inspection.results if r.item_code == item_code), None)
     if row is None or row.result != "fail":
-        raise Conflict("inspection_item_not_failed", code=item_code)
+        raise Conflict("inspection_item_not_failed", item=item_code)
     item = next(i for i in inspection.scenario_version.items if i["code"] == item_code)
     category = category_code or item.get("case_category_code")
     if not category:
@@ -203,7 +204,7 @@ def public_view(inspection: Inspection, names: dict[int, Any]) -> dict:
         "items": [{"code": c, "name": items[c]["name"], "department_code": items[c]["department_code"],
                    "legal_basis": items[c]["legal_basis"],
                    "result": results[c].result if submitted and c in results else None,
-                   "rectify_by": results[c].rectify_by.isoformat()
+                   "rectify_by": str(results[c].rectify_by)
                    if submitted and c in results and results[c].rectify_by else None}
                   for c in inspection.item_codes if c in items],
         "submitted_at": inspection.submitted_at.isoformat() if inspection.submitted_at else None,

@@ -7,6 +7,7 @@ import math
 import secrets
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import extract, func, select
 from sqlalchemy.orm import Session
@@ -29,7 +30,7 @@ def scenario_version(session: Session, code: str) -> ScenarioVersion:
     version = session.scalar(select(ScenarioVersion).join(Scenario).where(
         Scenario.code == code, ScenarioVersion.version == Scenario.current_version))
     if version is None:
-        raise InvalidInput("scenario_unknown", code=code)
+        raise InvalidInput("scenario_unknown", scenario=code)
     return version
 
 
@@ -90,7 +91,7 @@ def build_pools(session: Session, plan: InspectionPlan, now: datetime) -> dict:
         raise cap_refusal(over, plan.starts_on.year)
     over_ids = {b.id for b in over}
     eligible = [b for b in businesses if b.id not in over_ids]
-    strata = []
+    strata: list[dict[str, Any]] = []
     if plan.kind == "directed":
         strata.append({"grade": "*", "size": len(eligible), "sample": len(eligible),
                        "targets": [_target(b) for b in eligible]})
@@ -104,7 +105,8 @@ def build_pools(session: Session, plan: InspectionPlan, now: datetime) -> dict:
     if not sum(s["sample"] for s in strata):
         raise Conflict("plan_no_targets")
     departments = {d.id: d for d in session.scalars(select(Department))}
-    people, left_out = [], []
+    people: list[dict[str, Any]] = []
+    left_out: list[dict[str, Any]] = []
     for user in pool_rules.candidates(session, plan):
         why = pool_rules.refusal(user, plan.ends_on)
         if why and plan.inspector_ids:
@@ -114,7 +116,7 @@ def build_pools(session: Session, plan: InspectionPlan, now: datetime) -> dict:
         else:
             people.append({"id": user.id, "name": user.display_name, "unit": pool_rules.unit_of(user, departments),
                            "certificate_no": user.certificate_no,
-                           "certificate_expires_on": user.certificate_expires_on.isoformat()})
+                           "certificate_expires_on": str(user.certificate_expires_on)})
     if len(people) < plan.inspectors_per_target:
         raise Conflict("plan_pool_too_small", needed=plan.inspectors_per_target, found=len(people))
     barred = pool_rules.recusals(session, pool_rules.active_rules(session, plan), eligible, [p["id"] for p in people])
@@ -268,7 +270,7 @@ def create(session: Session, user: User, data: dict, client_addr: str | None) ->
     known = set(session.scalars(select(Department.code)))
     unknown_codes = [c for c in data["department_codes"] if c not in known]
     if unknown_codes:
-        raise InvalidInput("department_unknown", code="、".join(unknown_codes))
+        raise InvalidInput("department_unknown", department="、".join(unknown_codes))
     if data["inspector_ids"]:
         people = {u.id: u for u in session.scalars(select(User).where(User.id.in_(data["inspector_ids"])))}
         for user_id in data["inspector_ids"]:

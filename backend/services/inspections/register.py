@@ -245,7 +245,7 @@ def _check_row(n: int, row: list[Any], index: dict[str, int], default_crs: str,
     if problem:
         report.reject("credit_code", problem if raw_code else Text("缺少统一社会信用代码", "No credit code"))
     else:
-        report.credit_code = value["credit_code"] = code
+        report.credit_code = value["credit_code"] = code or ""
     if not name:
         report.reject("name", Text("缺少名称", "No name"))
     elif len(name) > 200:
