@@ -24,7 +24,7 @@ def test_every_paginated_route_documents_the_page_it_can_serve(shared_app):
     spec = shared_app.test_client().get("/api/openapi.json").get_json()
     pages = [p for ops in spec["paths"].values() for op in ops.values() if isinstance(op, dict)
              for p in op.get("parameters", []) if p.get("name") == "page"]
-    assert len(pages) == 9 and all(p["schema"]["maximum"] == INT_MAX for p in pages)
+    assert len(pages) == 11 and all(p["schema"]["maximum"] == INT_MAX for p in pages)
 
 
 def test_a_body_that_is_not_utf8_is_refused_not_read_as_no_body(client, auth):

@@ -128,11 +128,11 @@ def import_register(form):
         raise InvalidInput("file_required", details={"fields": {"file": "required"}})
     report = register.import_register(session, upload.read(), upload.filename or "", crs=form["crs"],
                                       existing=form["existing"])
-    body = {"summary": report.summary(), "rows": [asdict(r) for r in report.rows]}
+    body = {"summary": report.summary(), "rows": [asdict(r) for r in localized(report.rows)]}
     if report.count("rejected"):
         session.rollback()
         raise Unprocessable("register_rejected", count=report.count("rejected"), details=body)
     audit.record(session, "business.import", "business", None, actor=user, client_addr=client_addr(),
                  after={"file": upload.filename, **report.summary()})
     session.commit()
-    return localized(body), 201
+    return body, 201

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .schemas import (
     ApproveSchema, ConflictSchema, DrawRequestSchema, DrawSchema, PlanQuerySchema, PlanSchema, PoolsSchema,
-    RecusalRuleSchema,
+    RecusalRuleSchema, RecusalRuleUpdateSchema,
 )
 
 blp = Blueprint("inspection_plans", __name__, url_prefix="/api/v1",
@@ -204,7 +204,7 @@ def list_recusal_rules():
 
 
 @blp.route("/recusal-rules/<int:rule_id>", methods=["PATCH"])
-@blp.arguments(RecusalRuleSchema(partial=True))
+@blp.arguments(RecusalRuleUpdateSchema)
 @blp.response(200, RecusalRuleSchema)
 def update_recusal_rule(data, rule_id):
     """Switch a rule on or off, rename it, or change its parameters (admins and commanders). Frozen plans keep

@@ -137,6 +137,12 @@ class RecusalRuleSchema(Schema):
     active = ma.fields.Bool()
 
 
+class RecusalRuleUpdateSchema(Schema):
+    name = ma.fields.Str(validate=ma.validate.Length(1, 100))
+    params = ma.fields.Dict(metadata={"description": "previous_inspector: {\"last\": n}, 1–10"})
+    active = ma.fields.Bool()
+
+
 class ConflictSchema(Schema):
     id = ma.fields.Int(dump_only=True)
     user_id = ma.fields.Int(load_default=None, metadata={"description": "default: the caller"})
