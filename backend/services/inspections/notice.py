@@ -88,6 +88,7 @@ def context(session: Session, inspection: Inspection) -> dict[str, Any]:
     dept_names = [departments[c].name if c in departments else c for c in inspection.departments]
     return {
         "notice_no": inspection.notice_no or "",
+        "record_no": (inspection.notice_no or "").replace("综查告", "综查录"),
         "business": inspection.business,
         "enforcing_body": plan.enforcing_body if plan else "乡镇综合行政执法队",
         "task_source": (plan.task_source or plan.name) if plan else "日常监管",
