@@ -153,6 +153,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "evidence_file_lost": ("该文件在存储中已丢失，请联系管理员从备份恢复",
                            "This file is missing from storage; ask an administrator to restore it from backup"),
     # joint inspections (综合查一次)
+    "nothing_to_change": ("请求中没有要修改的内容", "The request changes nothing"),
     "unprocessable": ("内容有误，未做任何修改", "The content breaks the rules; nothing was changed"),
     "register_unreadable": ("无法读取该文件：请上传 CSV（UTF-8 或 GB18030 编码）或 XLSX 文件",
                             "The file cannot be read: upload a CSV (UTF-8 or GB18030) or an XLSX file"),

@@ -21,6 +21,8 @@ export const router = createRouter({
     { path: '/cases', name: 'cases', component: () => import('@/pages/CasesPage.vue') },
     { path: '/cases/map', name: 'case-map', component: () => import('@/pages/CaseMapPage.vue') },
     { path: '/cases/:id(\\d+)', name: 'case', component: () => import('@/pages/CaseDetailPage.vue') },
+    { path: '/inspections', name: 'inspections', component: () => import('@/pages/InspectionsPage.vue') },
+    { path: '/inspections/:id(\\d+)', name: 'inspection', component: () => import('@/pages/InspectionPage.vue') },
     { path: '/:rest(.*)*', redirect: '/' },
   ],
 })

@@ -4,7 +4,7 @@
 import type { App } from 'vue'
 import {
   Button, Cell, CellGroup, Dialog, Empty, Field, Form, Grid, GridItem, Icon, Notify, Popup, Radio,
-  RadioGroup, Tag, Toast,
+  RadioGroup, Switch, Tag, Toast,
 } from 'vant'
 import 'vant/es/style/base.css'
 import 'vant/es/button/style/index'
@@ -22,6 +22,7 @@ import 'vant/es/notify/style/index'
 import 'vant/es/popup/style/index'
 import 'vant/es/radio/style/index'
 import 'vant/es/radio-group/style/index'
+import 'vant/es/switch/style/index'
 import 'vant/es/tabbar/style/index'
 import 'vant/es/tabbar-item/style/index'
 import 'vant/es/tag/style/index'
@@ -29,7 +30,7 @@ import 'vant/es/toast/style/index'
 
 const components = [
   Button, Cell, CellGroup, Dialog, Empty, Field, Form, Grid, GridItem, Icon, Notify, Popup, Radio,
-  RadioGroup, Tag, Toast,
+  RadioGroup, Switch, Tag, Toast,
 ]
 
 export function installVant(app: App): void {

@@ -27,7 +27,7 @@ class BusinessSchema(Schema):
     scenario_code = ma.fields.Str(load_default=None, allow_none=True, validate=ma.validate.Length(1, 32))
     risk_grade = ma.fields.Str(load_default="B", validate=ma.validate.OneOf(RISK_GRADES),
                                metadata={"description": "credit-risk grade, A (lowest risk) to E"})
-    annual_cap = ma.fields.Int(load_default=2, validate=ma.validate.Range(0, 52),
+    annual_cap = ma.fields.Int(strict=True, load_default=2, validate=ma.validate.Range(0, 52),
                                metadata={"description": "inspections a year, all departments together"})
     grid_id = ma.fields.Int(dump_only=True, allow_none=True)
     village_id = ma.fields.Int(dump_only=True, allow_none=True)
@@ -47,15 +47,15 @@ class BusinessQuerySchema(Schema):
 
 
 class HistoryEntrySchema(Schema):
-    id = ma.fields.Int()
+    id = ma.fields.Int(strict=True)
     kind = ma.fields.Str()
     status = ma.fields.Str()
     due_on = ma.fields.Date()
     submitted_at = ma.fields.AwareDateTime(allow_none=True)
     scenario = ma.fields.Str()
     departments = ma.fields.List(ma.fields.Str())
-    plan_id = ma.fields.Int(allow_none=True)
-    failed = ma.fields.Int()
+    plan_id = ma.fields.Int(strict=True, allow_none=True)
+    failed = ma.fields.Int(strict=True)
 
 
 class BusinessDetailSchema(BusinessSchema):
@@ -84,7 +84,7 @@ class RowProblemSchema(Schema):
 
 
 class RowReportSchema(Schema):
-    row = ma.fields.Int(metadata={"description": "the row's number in the spreadsheet"})
+    row = ma.fields.Int(strict=True, metadata={"description": "the row's number in the spreadsheet"})
     credit_code = ma.fields.Str()
     name = ma.fields.Str()
     outcome = ma.fields.Str(metadata={"enum": ["created", "updated", "skipped", "rejected"]})
@@ -92,5 +92,5 @@ class RowReportSchema(Schema):
 
 
 class ImportReportSchema(Schema):
-    summary = ma.fields.Dict(keys=ma.fields.Str(), values=ma.fields.Int())
+    summary = ma.fields.Dict(keys=ma.fields.Str(), values=ma.fields.Int(strict=True))
     rows = ma.fields.List(ma.fields.Nested(RowReportSchema))

@@ -20,5 +20,6 @@ def get_config():
         basemap = {"url_template": s.basemap_url, "attribution": s.basemap_attribution,
                    "subdomains": s.basemap_subdomains, "crs": s.basemap_crs, "max_zoom": 18}
     # original_upload: when phones send originals after the display copy (always | wifi | never)
+    # inspection_checkin_max_m: a check-in farther than this from the business is flagged
     return {"basemap": basemap, "tianditu_key": s.tianditu_key or None, "version": __version__,
-            "original_upload": s.original_upload}
+            "original_upload": s.original_upload, "inspection_checkin_max_m": s.inspection_checkin_max_m}

@@ -15,7 +15,7 @@ class ItemSchema(Schema):
     name = ma.fields.Str(required=True, validate=ma.validate.Length(1, 200))
     legal_basis = ma.fields.Str(required=True, validate=ma.validate.Length(1, 4000))
     method = ma.fields.Str(load_default="现场查看", validate=ma.validate.Length(1, 64))
-    rectify_days = ma.fields.Int(load_default=15, validate=ma.validate.Range(1, 365))
+    rectify_days = ma.fields.Int(strict=True, load_default=15, validate=ma.validate.Range(1, 365))
     case_category_code = ma.fields.Str(load_default=None, allow_none=True, validate=ma.validate.Length(1, 32))
     status = ma.fields.Str(load_default="draft", validate=ma.validate.OneOf(ITEM_STATUSES),
                            metadata={"description": "only published items go into a checklist"})
@@ -38,19 +38,19 @@ class VersionItemSchema(Schema):
     name = ma.fields.Str()
     legal_basis = ma.fields.Str()
     method = ma.fields.Str()
-    rectify_days = ma.fields.Int()
+    rectify_days = ma.fields.Int(strict=True)
     case_category_code = ma.fields.Str(allow_none=True)
 
 
 class ScenarioSchema(Schema):
-    id = ma.fields.Int()
+    id = ma.fields.Int(strict=True)
     code = ma.fields.Str()
     name = ma.fields.Str()
     lead_department_code = ma.fields.Str()
     industries = ma.fields.List(ma.fields.Str())
     description = ma.fields.Str()
-    current_version = ma.fields.Int()
-    item_count = ma.fields.Int()
+    current_version = ma.fields.Int(strict=True)
+    item_count = ma.fields.Int(strict=True)
     departments = ma.fields.List(ma.fields.Str())
 
 

@@ -214,6 +214,8 @@ def update_recusal_rule(data, rule_id):
     rule = session.get(RecusalRule, rule_id)
     if rule is None:
         raise NotFound()
+    if not data:
+        raise InvalidInput("nothing_to_change")
     if "params" in data and rule.kind == "previous_inspector":
         last = data["params"].get("last")
         if not isinstance(last, int) or isinstance(last, bool) or not 1 <= last <= 10:

@@ -8,7 +8,7 @@ from ...models import PLAN_KINDS, PLAN_STATUSES, RISK_GRADES
 
 
 class SampleRuleSchema(Schema):
-    count = ma.fields.Int(validate=ma.validate.Range(1, 100000))
+    count = ma.fields.Int(strict=True, validate=ma.validate.Range(1, 100000))
     ratio = ma.fields.Float(allow_nan=False, validate=ma.validate.Range(0, 1, min_inclusive=False))
 
     @ma.validates_schema
@@ -19,7 +19,7 @@ class SampleRuleSchema(Schema):
 
 class TargetFilterSchema(Schema):
     industries = ma.fields.List(ma.fields.Str(validate=ma.validate.Length(1, 64)), validate=ma.validate.Length(max=50))
-    area_ids = ma.fields.List(ma.fields.Int(), validate=ma.validate.Length(max=500))
+    area_ids = ma.fields.List(ma.fields.Int(strict=True), validate=ma.validate.Length(max=500))
     risk_grades = ma.fields.List(ma.fields.Str(validate=ma.validate.OneOf(RISK_GRADES)))
     only_scenario = ma.fields.Bool(metadata={"description": "only businesses of the plan's scenario (its code, or "
                                                            "one of its industries); default true"})
@@ -41,23 +41,23 @@ class PlanSchema(Schema):
     scenario_code = ma.fields.Str(dump_only=True)
     scenario_version = ma.fields.Int(dump_only=True, attribute="scenario_version_number")
     target_filter = ma.fields.Nested(TargetFilterSchema, load_default=dict)
-    business_ids = ma.fields.List(ma.fields.Int(), load_default=list, validate=ma.validate.Length(max=5000))
+    business_ids = ma.fields.List(ma.fields.Int(strict=True), load_default=list, validate=ma.validate.Length(max=5000))
     sample = ma.fields.Dict(keys=ma.fields.Str(validate=ma.validate.OneOf(RISK_GRADES)),
                             values=ma.fields.Nested(SampleRuleSchema), load_default=dict,
                             metadata={"description": "per risk grade: {\"C\": {\"ratio\": 0.1}, \"D\": {\"count\": 5}}"})
-    inspectors_per_target = ma.fields.Int(load_default=2, validate=ma.validate.Range(2, 10))
-    max_targets_per_inspector = ma.fields.Int(load_default=None, allow_none=True,
+    inspectors_per_target = ma.fields.Int(strict=True, load_default=2, validate=ma.validate.Range(2, 10))
+    max_targets_per_inspector = ma.fields.Int(strict=True, load_default=None, allow_none=True,
                                               validate=ma.validate.Range(1, 10000))
     department_codes = ma.fields.List(ma.fields.Str(validate=ma.validate.Length(1, 32)), load_default=None,
                                       validate=ma.validate.Length(max=30),
                                       metadata={"description": "the inspector pool's departments; default: those "
                                                                "of the checklist's items"})
     include_town_officers = ma.fields.Bool(load_default=True)
-    inspector_ids = ma.fields.List(ma.fields.Int(), load_default=list, validate=ma.validate.Length(max=2000),
+    inspector_ids = ma.fields.List(ma.fields.Int(strict=True), load_default=list, validate=ma.validate.Length(max=2000),
                                    metadata={"description": "or the pool person by person"})
     recusal_rule_codes = ma.fields.List(ma.fields.Str(validate=ma.validate.Length(1, 32)), load_default=None,
                                         metadata={"description": "default: every active rule"})
-    recent_days = ma.fields.Int(load_default=180, validate=ma.validate.Range(1, 3650))
+    recent_days = ma.fields.Int(strict=True, load_default=180, validate=ma.validate.Range(1, 3650))
     starts_on = ma.fields.Date(required=True)
     ends_on = ma.fields.Date(required=True)
     status = ma.fields.Str(dump_only=True, metadata={"enum": list(PLAN_STATUSES)})
@@ -98,30 +98,30 @@ class DrawRequestSchema(Schema):
 
 
 class TeamMemberSchema(Schema):
-    id = ma.fields.Int()
+    id = ma.fields.Int(strict=True)
     name = ma.fields.Str()
 
 
 class DrawnTargetSchema(Schema):
-    business_id = ma.fields.Int()
+    business_id = ma.fields.Int(strict=True)
     credit_code = ma.fields.Str()
     name = ma.fields.Str()
     grade = ma.fields.Str()
     inspectors = ma.fields.List(ma.fields.Nested(TeamMemberSchema))
-    inspection_id = ma.fields.Int(allow_none=True)
+    inspection_id = ma.fields.Int(strict=True, allow_none=True)
 
 
 class DrawSchema(Schema):
-    id = ma.fields.Int()
-    plan_id = ma.fields.Int()
+    id = ma.fields.Int(strict=True)
+    plan_id = ma.fields.Int(strict=True)
     seed = ma.fields.Str()
     seed_source = ma.fields.Str()
     algorithm = ma.fields.Str()
     pools_sha256 = ma.fields.Str()
     result_sha256 = ma.fields.Str()
     drawn_at = ma.fields.AwareDateTime()
-    drawn_by_id = ma.fields.Int()
-    redraw_of_id = ma.fields.Int(allow_none=True)
+    drawn_by_id = ma.fields.Int(strict=True)
+    redraw_of_id = ma.fields.Int(strict=True, allow_none=True)
     redraw_reason = ma.fields.Str(allow_none=True)
     superseded_at = ma.fields.AwareDateTime(allow_none=True)
     public_url = ma.fields.Str(metadata={"description": "the page anyone may read (一公开)"})
@@ -145,8 +145,8 @@ class RecusalRuleUpdateSchema(Schema):
 
 class ConflictSchema(Schema):
     id = ma.fields.Int(dump_only=True)
-    user_id = ma.fields.Int(load_default=None, metadata={"description": "default: the caller"})
-    business_id = ma.fields.Int(required=True)
+    user_id = ma.fields.Int(strict=True, load_default=None, metadata={"description": "default: the caller"})
+    business_id = ma.fields.Int(strict=True, required=True)
     reason = ma.fields.Str(required=True, validate=ma.validate.Length(1, 200),
                            metadata={"description": "e.g. 近亲属经营、曾在该单位任职"})
     declared_by_id = ma.fields.Int(dump_only=True, allow_none=True)

@@ -122,7 +122,7 @@ def check_in(data, inspection_id):
     session = get_session()
     inspection = visible_inspection(inspection_id, for_update=True)
     onsite.check_in(session, inspection, current_user(), data["lon"], data["lat"], data["accuracy_m"],
-                    current_app.config["GRIDPATROL"].inspection_checkin_max_m, client_addr())
+                    current_app.config["GRIDPATROL"].inspection_checkin_max_m, client_addr(), at=data["at"])
     session.commit()
     return _detail(inspection)
 

@@ -18,7 +18,7 @@ class InspectionQuerySchema(Schema):
 
 
 class BusinessBriefSchema(Schema):
-    id = ma.fields.Int()
+    id = ma.fields.Int(strict=True)
     credit_code = ma.fields.Str()
     name = ma.fields.Str()
     address = ma.fields.Str()
@@ -28,21 +28,21 @@ class BusinessBriefSchema(Schema):
 
 
 class TeamMemberDetailSchema(Schema):
-    id = ma.fields.Int()
+    id = ma.fields.Int(strict=True)
     name = ma.fields.Str()
     unit = ma.fields.Str()
     certificate_no = ma.fields.Str(allow_none=True)
     certificate_expires_on = ma.fields.Date(allow_none=True)
-    position = ma.fields.Int()
+    position = ma.fields.Int(strict=True)
 
 
 class ResultSchema(Schema):
     item_code = ma.fields.Str()
     result = ma.fields.Str(metadata={"enum": list(RESULTS)})
     note = ma.fields.Str()
-    evidence_ids = ma.fields.List(ma.fields.Int())
+    evidence_ids = ma.fields.List(ma.fields.Int(strict=True))
     rectify_by = ma.fields.Date(allow_none=True)
-    case_id = ma.fields.Int(allow_none=True)
+    case_id = ma.fields.Int(strict=True, allow_none=True)
 
 
 class CheckItemSchema(Schema):
@@ -51,33 +51,33 @@ class CheckItemSchema(Schema):
     name = ma.fields.Str()
     legal_basis = ma.fields.Str()
     method = ma.fields.Str()
-    rectify_days = ma.fields.Int()
+    rectify_days = ma.fields.Int(strict=True)
     case_category_code = ma.fields.Str(allow_none=True)
 
 
 class InspectionSchema(Schema):
-    id = ma.fields.Int()
-    plan_id = ma.fields.Int(allow_none=True)
+    id = ma.fields.Int(strict=True)
+    plan_id = ma.fields.Int(strict=True, allow_none=True)
     kind = ma.fields.Str(metadata={"enum": list(INSPECTION_KINDS)})
-    parent_id = ma.fields.Int(allow_none=True)
+    parent_id = ma.fields.Int(strict=True, allow_none=True)
     status = ma.fields.Str(metadata={"enum": list(INSPECTION_STATUSES)})
     due_on = ma.fields.Date()
     business = ma.fields.Nested(BusinessBriefSchema)
     scenario = ma.fields.Str()
-    scenario_version = ma.fields.Int()
+    scenario_version = ma.fields.Int(strict=True)
     departments = ma.fields.List(ma.fields.Str())
-    item_count = ma.fields.Int()
+    item_count = ma.fields.Int(strict=True)
     team = ma.fields.List(ma.fields.Nested(TeamMemberDetailSchema))
     checked_in_at = ma.fields.AwareDateTime(allow_none=True)
     check_in_distance_m = ma.fields.Float(allow_none=True)
     check_in_flagged = ma.fields.Bool()
     submitted_at = ma.fields.AwareDateTime(allow_none=True)
     notice_no = ma.fields.Str(allow_none=True)
-    failed = ma.fields.Int()
+    failed = ma.fields.Int(strict=True)
     public_code = ma.fields.Str(allow_none=True, metadata={
         "description": "the team's code for 亮码检查 (the business scans /public/inspections/{code}); only the "
                        "team and their leaders see it"})
-    version = ma.fields.Int()
+    version = ma.fields.Int(strict=True)
 
 
 class InspectionDetailSchema(InspectionSchema):
@@ -85,14 +85,16 @@ class InspectionDetailSchema(InspectionSchema):
     results = ma.fields.List(ma.fields.Nested(ResultSchema))
     signer_name = ma.fields.Str(allow_none=True)
     signature = ma.fields.Dict(allow_none=True)
-    rating = ma.fields.Int(allow_none=True)
-    reinspection_ids = ma.fields.List(ma.fields.Int())
+    rating = ma.fields.Int(strict=True, allow_none=True)
+    reinspection_ids = ma.fields.List(ma.fields.Int(strict=True))
 
 
 class CheckInSchema(Schema):
     lon = ma.fields.Float(required=True, **LON)
     lat = ma.fields.Float(required=True, **LAT)
     accuracy_m = ma.fields.Float(load_default=None, allow_nan=False, validate=ma.validate.Range(0, 100000))
+    at = ma.fields.AwareDateTime(load_default=None, metadata={"description": "when the phone checked in (offline: "
+                                                                            "sent later); default now"})
 
 
 class ResultInputSchema(Schema):
@@ -100,7 +102,7 @@ class ResultInputSchema(Schema):
     result = ma.fields.Str(required=True, validate=ma.validate.OneOf(RESULTS),
                            metadata={"description": "pass 合格, fail 不合格, na 不涉及"})
     note = ma.fields.Str(load_default="", validate=ma.validate.Length(max=2000))
-    evidence = ma.fields.List(ma.fields.Int(), load_default=list, validate=ma.validate.Length(max=20))
+    evidence = ma.fields.List(ma.fields.Int(strict=True), load_default=list, validate=ma.validate.Length(max=20))
     evidence_client_ids = ma.fields.List(ma.fields.Str(validate=ma.validate.Length(8, 64)), load_default=list,
                                          validate=ma.validate.Length(max=20),
                                          metadata={"description": "or the caller's own photos by client id"})
@@ -116,13 +118,13 @@ class ResultsSchema(Schema):
 class PointSchema(Schema):
     x = ma.fields.Float(required=True, allow_nan=False, validate=ma.validate.Range(-10000, 10000))
     y = ma.fields.Float(required=True, allow_nan=False, validate=ma.validate.Range(-10000, 10000))
-    t = ma.fields.Int(required=True, validate=ma.validate.Range(0, 86_400_000),
+    t = ma.fields.Int(strict=True, required=True, validate=ma.validate.Range(0, 86_400_000),
                       metadata={"description": "milliseconds after started_at when the pen was there"})
 
 
 class SignatureSchema(Schema):
-    width = ma.fields.Int(required=True, validate=ma.validate.Range(50, 4000))
-    height = ma.fields.Int(required=True, validate=ma.validate.Range(30, 4000))
+    width = ma.fields.Int(strict=True, required=True, validate=ma.validate.Range(50, 4000))
+    height = ma.fields.Int(strict=True, required=True, validate=ma.validate.Range(30, 4000))
     started_at = ma.fields.AwareDateTime(required=True, metadata={"description": "when the pen first touched"})
     strokes = ma.fields.List(ma.fields.List(ma.fields.Nested(PointSchema), validate=ma.validate.Length(max=5000)),
                              required=True, validate=ma.validate.Length(max=200))
@@ -149,7 +151,7 @@ class CaseFromItemSchema(Schema):
 
 
 class CaseLinkSchema(Schema):
-    case_id = ma.fields.Int()
+    case_id = ma.fields.Int(strict=True)
     created = ma.fields.Bool()
 
 
@@ -158,19 +160,19 @@ class StatsQuerySchema(Schema):
 
 
 class InspectionStatsSchema(Schema):
-    year = ma.fields.Int()
-    businesses_inspected = ma.fields.Int()
-    inspections = ma.fields.Int()
-    joint = ma.fields.Int()
-    single_department = ma.fields.Int()
+    year = ma.fields.Int(strict=True)
+    businesses_inspected = ma.fields.Int(strict=True)
+    inspections = ma.fields.Int(strict=True)
+    joint = ma.fields.Int(strict=True)
+    single_department = ma.fields.Int(strict=True)
     joint_share = ma.fields.Float(allow_none=True)
     visits_per_business = ma.fields.Float(allow_none=True)
-    department_visits_replaced = ma.fields.Int(metadata={"description": "separate visits the joint ones stood in for "
+    department_visits_replaced = ma.fields.Int(strict=True, metadata={"description": "separate visits the joint ones stood in for "
                                                                         "(one per department a visit covered)"})
     visits_per_business_without_joint = ma.fields.Float(allow_none=True)
     per_business = ma.fields.List(ma.fields.Dict())
     items = ma.fields.List(ma.fields.Dict(), metadata={"description": "failure rate per item"})
     scenarios = ma.fields.List(ma.fields.Dict(), metadata={"description": "failure rate per scenario"})
-    reinspections_due = ma.fields.Int()
-    reinspections_on_time = ma.fields.Int()
+    reinspections_due = ma.fields.Int(strict=True)
+    reinspections_on_time = ma.fields.Int(strict=True)
     reinspections_on_time_rate = ma.fields.Float(allow_none=True)

@@ -41,7 +41,8 @@ def require_open(inspection: Inspection) -> None:
 
 
 def check_in(session: Session, inspection: Inspection, user: User, lon: float, lat: float,
-             accuracy_m: float | None, limit_m: float, client_addr: str | None) -> Inspection:
+             accuracy_m: float | None, limit_m: float, client_addr: str | None,
+             at: datetime | None = None) -> Inspection:
     """The first check-in stands (a retry changes nothing); farther than the limit from the business is flagged."""
     require_on_team(inspection, user)
     if inspection.checked_in_at is not None:
@@ -51,7 +52,9 @@ def check_in(session: Session, inspection: Inspection, user: User, lon: float, l
     if why:
         raise Conflict(why, name=user.display_name)
     _, _, distance = _GEOD.inv(lon, lat, inspection.business.lon, inspection.business.lat)
-    inspection.checked_in_at = datetime.now(UTC)
+    now = datetime.now(UTC)
+    # an offline check-in arrives later: the phone's time stands, never in the future nor before the draw
+    inspection.checked_in_at = max(min(at or now, now), inspection.created_at)
     inspection.check_in_lon, inspection.check_in_lat, inspection.check_in_accuracy_m = lon, lat, accuracy_m
     inspection.check_in_distance_m = round(float(distance), 1)
     inspection.check_in_flagged = distance > limit_m

@@ -85,6 +85,8 @@ export interface ServerConfig {
   version: string
   /** when the phone sends a photo's original after its display copy (ORIGINAL_UPLOAD; older servers: absent) */
   original_upload?: 'always' | 'wifi' | 'never'
+  /** a check-in farther than this from the business is flagged (INSPECTION_CHECKIN_MAX_M; older servers: absent) */
+  inspection_checkin_max_m?: number
 }
 
 // Patrols (issue 3): instants are ISO 8601 UTC strings. Tasks (排班) are typed in api/tasks.ts.

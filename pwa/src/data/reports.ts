@@ -43,7 +43,7 @@ interface PhotoPayload {
   expected: ('original' | 'display')[]
 }
 
-interface PreparedPhoto {
+export interface PreparedPhoto {
   declaration: EvidenceDeclaration
   original: BlobBytes
   display: BlobBytes | null
@@ -66,7 +66,7 @@ export async function preparePhotos(photos: CapturedPhoto[]): Promise<PreparedPh
   return Promise.all(photos.map(prepare)) // outside any transaction: it cannot wait for this
 }
 
-async function originalsSetting(): Promise<'always' | 'wifi' | 'never'> {
+export async function originalsSetting(): Promise<'always' | 'wifi' | 'never'> {
   const config = await loadServerConfig()
   return (config.ok ? config.value?.original_upload : undefined) ?? 'wifi'
 }
@@ -75,7 +75,7 @@ async function originalsSetting(): Promise<'always' | 'wifi' | 'never'> {
  * Inside the caller's transaction (over outboxTables()): each photo's first file in `group` (before what names
  * them), and its original in a group of its own that waits for nothing.
  */
-async function queuePhotosInTransaction(userId: number, prepared: PreparedPhoto[], group: string,
+export async function queuePhotosInTransaction(userId: number, prepared: PreparedPhoto[], group: string,
                                         sendOriginals: string): Promise<() => Promise<void>> {
   for (const p of prepared) {
     const laterOriginal = p.display !== null && sendOriginals !== 'never'

@@ -3,3 +3,4 @@
 import './patrolSync'
 import './taskSync'
 import './reports'
+import './inspections'
