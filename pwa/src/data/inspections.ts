@@ -139,14 +139,15 @@ export function problems(draft: InspectionDraft, itemCodes: string[]): { problem
 /** Queue the submission once: the draft says it is submitted in the same transaction. */
 export async function queueSubmit(userId: number, draft: InspectionDraft, itemCodes: string[]): Promise<Result<string>> {
   const clientId = draft.submitted?.clientId ?? newClientId()
+  const plain = JSON.parse(JSON.stringify(draft)) as InspectionDraft // the page's draft is reactive: not cloneable
   const body: SubmitBody = {
     client_id: clientId,
-    results: itemCodes.map((code) => ({ item_code: code, result: draft.items[code].result as ItemResultValue,
-                                        note: draft.items[code].note, evidence_client_ids: draft.items[code].photos })),
-    signature: draft.refusedToSign ? null : draft.signature,
-    signer_name: draft.signerName,
-    refused_to_sign: draft.refusedToSign,
-    refusal_note: draft.refusalNote,
+    results: itemCodes.map((code) => ({ item_code: code, result: plain.items[code].result as ItemResultValue,
+                                        note: plain.items[code].note.trim(), evidence_client_ids: plain.items[code].photos })),
+    signature: plain.refusedToSign ? null : plain.signature,
+    signer_name: plain.signerName.trim(),
+    refused_to_sign: plain.refusedToSign,
+    refusal_note: plain.refusalNote.trim(),
   }
   return attempt(() =>
     db.transaction('rw', [db.kv, ...outboxTables()], async () => {
