@@ -24,7 +24,7 @@ def rivest(seed: str, n: int):
     """draw_i = int(SHA-256(seed + "," + i), 16) mod n + 1, for i = 1, 2, ..."""
     i = 1
     while True:
-        yield int(hashlib.sha256(f"{seed},{i}".encode("utf-8")).hexdigest(), 16) % n + 1
+        yield int(hashlib.sha256(f"{seed},{i}".encode()).hexdigest(), 16) % n + 1
         i += 1
 
 

@@ -8,7 +8,6 @@ import re
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import select
 
 from backend.extensions.database import get_session
 from backend.models import User
