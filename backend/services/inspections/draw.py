@@ -60,16 +60,18 @@ def run(pools: dict, seed: str) -> list[DrawnTarget]:
         barred = recused.get(business["id"], set())
         team: list[int] = []
         while len(team) < k:
-            free = [p["id"] for p in inspectors if p["id"] not in team and p["id"] not in barred
-                    and (limit is None or load.get(p["id"], 0) < limit)]
-            if not free:
-                raise DrawInfeasible(business)
             person = inspectors[next(stream) - 1]["id"]
-            if person in free:
+            if _fits(person, team, barred, load, limit):
                 team.append(person)
                 load[person] = load.get(person, 0) + 1
+            elif not any(_fits(p["id"], team, barred, load, limit) for p in inspectors):  # only after a skip
+                raise DrawInfeasible(business)
         drawn.append(DrawnTarget(business, grade, tuple(team)))
     return drawn
+
+
+def _fits(person: int, team: list[int], barred: set[int], load: dict[int, int], limit: int | None) -> bool:
+    return person not in team and person not in barred and (limit is None or load.get(person, 0) < limit)
 
 
 def result_document(pools_sha256: str, seed: str, drawn: list[DrawnTarget]) -> dict:
