@@ -83,5 +83,5 @@ def load_businesses(session: Session, town: DemoTown, count: int = DEMO_BUSINESS
     placed = AreaLocator(session).place([(r["lon"], r["lat"]) for r in rows])
     for row, areas in zip(rows, placed):
         row.update(grid_id=areas["grid"], zone_id=areas["zone"], village_id=areas["village"], town_id=areas["town"])
-    session.execute(insert(Business.__table__), rows)  # the table: the same columns in every row, one executemany
+    session.execute(insert(Business.metadata.tables["businesses"]), rows)  # the table: the same columns in every row, one executemany
     return len(rows)

@@ -229,14 +229,14 @@ def draw(session: Session, plan: InspectionPlan, user: User, seed: str, seed_sou
     # in bulk (executemany for the inspections, one read of their ids, executemany for the teams): a county's
     # draw is a thousand targets, and one INSERT ... RETURNING of a thousand rows is a query psycopg takes 0.3 s
     # to prepare
-    session.execute(insert(Inspection.__table__), [
+    session.execute(insert(Inspection.metadata.tables["inspections"]), [
         {"plan_id": plan.id, "draw_id": record.id, "business_id": t.business["id"],
          "scenario_version_id": version.id, "kind": "initial", "item_codes": codes, "departments": departments,
          "status": "assigned", "due_on": plan.ends_on, "public_code": secrets.token_urlsafe(16), "version": 1,
          "check_in_flagged": False, "created_at": now, "updated_at": now} for t in drawn])
     inspection_of = dict(session.execute(select(Inspection.business_id, Inspection.id).where(
         Inspection.draw_id == record.id)).all())
-    session.execute(insert(InspectionInspector.__table__), [
+    session.execute(insert(InspectionInspector.metadata.tables["inspection_inspectors"]), [
         {"inspection_id": inspection_of[t.business["id"]], "user_id": u, "position": n}
         for t in drawn for n, u in enumerate(t.inspector_ids, start=1)])
     plan.status = "drawn"

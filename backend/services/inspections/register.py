@@ -231,7 +231,7 @@ def import_register(session: Session, raw: bytes, filename: str, *, crs: str = "
     if new:
         # the table, not the ORM class: the ORM leaves out a row's None values, so rows with and without a village
         # became thousands of statements of a few rows each (PostGIS: 4 s of an import of 20,000)
-        session.execute(insert(Business.__table__), new)
+        session.execute(insert(Business.metadata.tables["businesses"]), new)
     for v in changed:
         business_id = v.pop("b_id")
         session.execute(update(Business).where(Business.id == business_id)
