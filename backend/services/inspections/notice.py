@@ -3,6 +3,7 @@ the deployment's CJK font (Noto Sans CJK SC from fonts-noto-cjk), embedded as a 
 from __future__ import annotations
 
 import base64
+import logging
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -18,6 +19,7 @@ from ...models import Department, Evidence, Inspection, InspectionPlan, User
 from . import inspectors as pool_rules
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # eight INFO lines a PDF otherwise
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 RESULT_NAMES = {"pass": "合格", "fail": "不合格", "na": "不涉及"}
 
