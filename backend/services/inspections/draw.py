@@ -52,12 +52,12 @@ def run(pools: dict, seed: str) -> list[DrawnTarget]:
             targets.append((listed[position - 1], grade))
     inspectors = pools["inspectors"]
     k, limit = pools["inspectors_per_target"], pools.get("max_targets_per_inspector")
-    recused = {int(b): set(ids) for b, ids in pools.get("recusals", {}).items()}
+    recusals = pools.get("recusals", {})  # business id (text) -> inspector ids; read only for the drawn targets
     load: dict[int, int] = {}
     stream = sampler.draws(f"{seed}:inspectors", len(inspectors)) if inspectors else iter(())
     drawn: list[DrawnTarget] = []
     for business, grade in targets:
-        barred = recused.get(business["id"], set())
+        barred = set(recusals.get(str(business["id"]), ()))
         team: list[int] = []
         while len(team) < k:
             person = inspectors[next(stream) - 1]["id"]
