@@ -5,6 +5,7 @@ import marshmallow as ma
 
 from ...extensions.api import Schema
 from ..cases.schemas import LAT, LON
+from ..inspection_catalogue.schemas import VersionItemSchema as CheckItemSchema  # an item as a version copied it
 from ...models import INSPECTION_KINDS, INSPECTION_STATUSES, RESULTS
 
 
@@ -43,16 +44,6 @@ class ResultSchema(Schema):
     evidence_ids = ma.fields.List(ma.fields.Int(strict=True))
     rectify_by = ma.fields.Date(allow_none=True)
     case_id = ma.fields.Int(strict=True, allow_none=True)
-
-
-class CheckItemSchema(Schema):
-    code = ma.fields.Str()
-    department_code = ma.fields.Str()
-    name = ma.fields.Str()
-    legal_basis = ma.fields.Str()
-    method = ma.fields.Str()
-    rectify_days = ma.fields.Int(strict=True)
-    case_category_code = ma.fields.Str(allow_none=True)
 
 
 class InspectionSchema(Schema):
