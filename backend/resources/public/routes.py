@@ -3,6 +3,8 @@ page a business opens by scanning the team's code (亮码检查) to see who is i
 rate the visit. Not part of /api/v1 (its own plain blueprint; the PWA's service worker leaves /public alone)."""
 from __future__ import annotations
 
+from datetime import datetime
+
 import orjson
 from flask import Blueprint, Response, abort, redirect, request
 from sqlalchemy import select
@@ -53,6 +55,13 @@ def _draw(draw_id: int) -> tuple[Draw, InspectionPlan]:
     return record, plan
 
 
+def _local(iso: str | None) -> str:
+    """An ISO time as Shanghai local time for people (the JSON keeps the exact UTC value)."""
+    if not iso:
+        return ""
+    return datetime.fromisoformat(iso).astimezone(onsite.SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def _replaced_by(record: Draw) -> int | None:
     return get_session().scalar(select(Draw.id).where(Draw.redraw_of_id == record.id))
 
@@ -83,7 +92,7 @@ def draw_page(draw_id: int) -> Response:
                 "inspectors": [people.get(i, {"name": str(i), "unit": "", "certificate_no": ""})
                                for i in t["inspector_ids"]]} for t in record.result["targets"]]
     body = _env().get_template("public_draw.html").render(
-        css=_css(), id=record.id, plan=pools.get("plan", {}), frozen_at=pools.get("frozen_at", ""),
+        css=_css(), id=record.id, plan=pools.get("plan", {}), frozen_at=_local(pools.get("frozen_at")),
         pools_sha256=record.pools_sha256, seed=record.seed, seed_source=record.seed_source,
         drawn_at=record.drawn_at.astimezone(onsite.SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"),
         result_sha256=record.result_sha256, redraw_reason=record.redraw_reason, redraw_of_id=record.redraw_of_id,
