@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from backend.extensions.database import get_session
 from backend.models import User
 
+from ..resources.test_evidence import post_evidence
 from .helpers import SIGNATURE, drawn_plan, ok, photo_id
 
 PHOTO = "exif-samples__gps_DSCN0010.jpg"
@@ -86,7 +87,7 @@ def test_what_a_submission_needs(app, client, auth, photo):
     assert late.status_code == 409
 
 
-def test_the_notice_pdf_says_everything_in_chinese_with_every_glyph_embedded(app, client, auth, photo):
+def test_the_notice_pdf_says_everything_in_chinese_with_every_glyph_embedded(app, client, auth, photo, shared_data):
     detail, username, headers = start(app, client, auth)
     iid, b, items = detail["id"], detail["business"], detail["items"]
     ok(client.post(f"/api/v1/inspections/{iid}/check-in", headers=headers, json={"lon": b["lon"], "lat": b["lat"]}))
@@ -122,6 +123,11 @@ def test_the_notice_pdf_says_everything_in_chinese_with_every_glyph_embedded(app
                       else f["/FontDescriptor"])
         assert any(k in descriptor.get_object() for k in ("/FontFile", "/FontFile2", "/FontFile3"))
     assert "\ufffd" not in text  # every character came back: no glyph was missing
+    # WeasyPrint turns on Pillow's process-wide LOAD_TRUNCATED_IMAGES when imported: evidence still refuses a
+    # truncated photo after a notice was made
+    truncated = (shared_data / "photos" / "pillow__truncated_jpeg.jpg").read_bytes()
+    refused = post_evidence(client, headers, "ins-truncated-after-notice", truncated)
+    assert refused.status_code == 400 and refused.get_json()["code"] == "image_corrupt"
     record = client.get(f"/api/v1/inspections/{iid}/record.pdf", headers=headers)
     record_text = re.sub(r"\s+", "", pdf_text(record.data)[0])
     assert "现场检查笔录" in record_text and "不合格" in record_text and "SHA-256" in record_text

@@ -85,6 +85,8 @@ def check_image(data: bytes, *, max_bytes: int, max_pixels: int, local_tz: tzinf
         raise TooLarge("image_too_large", max_mb=max_bytes // (1024 * 1024))
     if not data:
         raise InvalidInput("image_empty")
+    # Pillow's flag is process-wide and WeasyPrint sets it on import (the notices): set again here, every time
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     declared = sniff(data)
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -131,7 +131,10 @@ def _day_of(day: date | None) -> str:
 
 
 def render(session: Session, inspection: Inspection, which: str = "notice") -> bytes:
+    from PIL import ImageFile
     from weasyprint import HTML  # imported on the first notice: it loads Pango
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = False  # WeasyPrint's import turns it on for the whole process: evidence refuses truncated photos
 
     html = _env().get_template(f"{which}.html").render(css=(TEMPLATES / "base.css").read_text(encoding="utf-8"),
                                                        **context(session, inspection))
