@@ -3,13 +3,14 @@ published before any seed exists), drawn once from a public seed, re-drawn only 
 The annual cap of each business holds across all departments and plans."""
 from __future__ import annotations
 
+import json
 import math
 import secrets
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import extract, func, insert, select, update
+from sqlalchemy import extract, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from ...errors import Conflict, InvalidInput
@@ -226,19 +227,7 @@ def draw(session: Session, plan: InspectionPlan, user: User, seed: str, seed_sou
     session.flush()
     version = plan.scenario_version
     codes, departments = [i["code"] for i in version.items], departments_of(version)
-    # in bulk (executemany for the inspections, one read of their ids, executemany for the teams): a county's
-    # draw is a thousand targets, and one INSERT ... RETURNING of a thousand rows is a query psycopg takes 0.3 s
-    # to prepare
-    session.execute(insert(Inspection.metadata.tables["inspections"]), [
-        {"plan_id": plan.id, "draw_id": record.id, "business_id": t.business["id"],
-         "scenario_version_id": version.id, "kind": "initial", "item_codes": codes, "departments": departments,
-         "status": "assigned", "due_on": plan.ends_on, "public_code": secrets.token_urlsafe(16), "version": 1,
-         "check_in_flagged": False, "created_at": now, "updated_at": now} for t in drawn])
-    inspection_of = dict(session.execute(select(Inspection.business_id, Inspection.id).where(
-        Inspection.draw_id == record.id)).all())
-    session.execute(insert(InspectionInspector.metadata.tables["inspection_inspectors"]), [
-        {"inspection_id": inspection_of[t.business["id"]], "user_id": u, "position": n}
-        for t in drawn for n, u in enumerate(t.inspector_ids, start=1)])
+    _insert_inspections(session, plan, record, version.id, codes, departments, drawn, now)
     plan.status = "drawn"
     plan.version += 1
     audit.record(session, "plan.redraw" if previous else "plan.draw", "inspection_plan", plan.id, actor=user,
@@ -246,6 +235,42 @@ def draw(session: Session, plan: InspectionPlan, user: User, seed: str, seed_sou
                  after={"draw_id": record.id, "seed": seed, "seed_source": seed_source, "reason": reason,
                         "targets": len(drawn), "result_sha256": record.result_sha256})
     return record
+
+
+def _insert_inspections(session: Session, plan: InspectionPlan, record: Draw, version_id: int, codes: list[str],
+                        departments: list[str], drawn: list[drawing.DrawnTarget], now: datetime) -> None:
+    """One inspection and its team per target, in bulk: a county's draw is a thousand targets. On PostgreSQL each
+    table in one statement over arrays (unnest): executemany sent a thousand statements down the pipeline (~120 ms)
+    and one INSERT ... VALUES of a thousand rows took psycopg 0.3 s to prepare."""
+    business_ids = [t.business["id"] for t in drawn]
+    codes_of = [secrets.token_urlsafe(16) for _ in drawn]
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(
+            "INSERT INTO inspections (plan_id, draw_id, business_id, scenario_version_id, kind, item_codes, "
+            "departments, status, due_on, public_code, check_in_flagged, version, created_at, updated_at) "
+            "SELECT :plan, :draw, t.b, :version, 'initial', CAST(:codes AS json), CAST(:departments AS json), "
+            "'assigned', :due, t.c, false, 1, :now, :now "
+            "FROM unnest(CAST(:businesses AS integer[]), CAST(:public AS text[])) AS t(b, c)"),
+            {"plan": plan.id, "draw": record.id, "version": version_id, "codes": json.dumps(codes),
+             "departments": json.dumps(departments), "due": plan.ends_on, "now": now, "businesses": business_ids,
+             "public": codes_of})
+    else:
+        session.execute(insert(Inspection.metadata.tables["inspections"]), [
+            {"plan_id": plan.id, "draw_id": record.id, "business_id": b, "scenario_version_id": version_id,
+             "kind": "initial", "item_codes": codes, "departments": departments, "status": "assigned",
+             "due_on": plan.ends_on, "public_code": c, "version": 1, "check_in_flagged": False, "created_at": now,
+             "updated_at": now} for b, c in zip(business_ids, codes_of)])
+    inspection_of = dict(session.execute(select(Inspection.business_id, Inspection.id).where(
+        Inspection.draw_id == record.id)).all())
+    team = [(inspection_of[t.business["id"]], u, n) for t in drawn for n, u in enumerate(t.inspector_ids, start=1)]
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(
+            "INSERT INTO inspection_inspectors (inspection_id, user_id, position) "
+            "SELECT * FROM unnest(CAST(:i AS integer[]), CAST(:u AS integer[]), CAST(:p AS integer[]))"),
+            {"i": [r[0] for r in team], "u": [r[1] for r in team], "p": [r[2] for r in team]})
+    else:
+        session.execute(insert(InspectionInspector.metadata.tables["inspection_inspectors"]),
+                        [{"inspection_id": i, "user_id": u, "position": n} for i, u, n in team])
 
 
 def validate_window(starts_on: date, ends_on: date) -> None:
