@@ -53,6 +53,7 @@ bench: deps spatialite pwa
 	$(PY) bench/coverage_query.py
 	$(PY) bench/evidence_pipeline.py
 	$(PY) bench/case_queries.py
+	$(PY) bench/inspections.py
 	node bench/lighthouse.mjs
 
 deps: $(VENV)/.installed
