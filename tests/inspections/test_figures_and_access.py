@@ -118,6 +118,10 @@ def test_who_sees_an_inspection(app, client, auth):
     for u in (outsider, "supervisor17", "dept1" if "dept1" not in team else "dept3"):
         r = client.post(f"/api/v1/inspections/{iid}/check-in", headers=auth.headers(u), json={"lon": 115.5, "lat": 38.1})
         assert r.status_code in (403, 404), (u, r.status_code)
+    business = target["business_id"]
+    history = {u: [h["id"] for h in ok(client.get(f"/api/v1/businesses/{business}", headers=auth.headers(u)))["history"]]
+               for u in (team[0], outsider, "commander1")}
+    assert iid in history[team[0]] and iid in history["commander1"] and iid not in history[outsider]
     mine = ok(client.get("/api/v1/inspections?mine=true", headers=auth.headers(outsider)))
     assert all(i["id"] != iid for i in mine)
     for u in ("officer1", "supervisor17", "dept1"):

@@ -154,6 +154,8 @@ def test_the_business_scans_the_code_sees_who_and_what_and_rates_once(app, clien
     after = client.get(f"/public/inspections/{code}.json").get_json()
     assert after["status"] == "submitted" and {i["result"] for i in after["items"]} == {"pass"}
     assert client.post(f"/public/inspections/{code}/rating", json={"score": 9}).status_code == 400
+    assert client.post(f"/public/inspections/{code}/rating", json={"score": None}).status_code == 400
+    assert client.post(f"/public/inspections/{code}/rating", json=[1, 2]).status_code == 400
     assert client.post(f"/public/inspections/{code}/rating", data={"score": "4", "comment": "态度好"}).status_code == 303
     assert client.post(f"/public/inspections/{code}/rating", json={"score": 1}).status_code == 409
     assert ok(client.get(f"/api/v1/inspections/{detail['id']}", headers=headers))["rating"] == 4
@@ -164,6 +166,34 @@ def test_the_business_scans_the_code_sees_who_and_what_and_rates_once(app, clien
     assert listed  # the market regulator's items are checked: it sees the plan's inspections ...
     assert all((i["public_code"] is None) == (dept1 not in {m["id"] for m in i["team"]}) for i in listed)
     assert any(i["public_code"] is None for i in listed)  # ... but the code only where it is on the team
+
+
+def test_an_offline_visit_is_dated_when_it_was_signed_and_its_deadlines_run_from_then(app, client, auth, photo):
+    from datetime import UTC, datetime, timedelta
+    detail, username, headers = start(app, client, auth)
+    iid, b, items = detail["id"], detail["business"], detail["items"]
+    visited = datetime.now(UTC) - timedelta(days=2)  # inspected in a village without signal, synced two days later
+    from backend.models import Inspection
+    with app.app_context():  # drawn the week before
+        get_session().get(Inspection, iid).created_at = datetime.now(UTC) - timedelta(days=7)
+        get_session().commit()
+    ok(client.post(f"/api/v1/inspections/{iid}/check-in", headers=headers,
+                   json={"lon": b["lon"], "lat": b["lat"], "at": visited.isoformat()}))
+    evidence = photo_id(client, auth, username, photo, "dated", (b["lon"], b["lat"]))
+    results = [{"item_code": i["code"], "result": "pass"} for i in items]
+    results[0] = {"item_code": items[0]["code"], "result": "fail", "evidence": [evidence]}
+    signed = visited + timedelta(minutes=40)
+    done = ok(client.post(f"/api/v1/inspections/{iid}/submit", headers=headers, json={
+        "client_id": "submit-dated-1", "results": results, "signature": SIGNATURE,
+        "signed_at": signed.isoformat()}))
+    assert abs(datetime.fromisoformat(done["submitted_at"]) - signed) < timedelta(seconds=1)
+    assert abs(datetime.fromisoformat(done["checked_in_at"]) - visited) < timedelta(seconds=1)
+    from zoneinfo import ZoneInfo
+    day = signed.astimezone(ZoneInfo("Asia/Shanghai")).date()
+    assert done["results"][0]["rectify_by"] == str(day + timedelta(days=items[0]["rectify_days"]))
+    future = client.post(f"/api/v1/inspections/{iid}/submit", headers=headers,
+                         json={"client_id": "submit-dated-1", "signature": SIGNATURE})
+    assert future.status_code == 200  # the same submission again
 
 
 def test_a_failed_item_becomes_a_case_with_its_photo(app, client, auth, photo):

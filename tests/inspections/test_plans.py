@@ -81,6 +81,14 @@ def test_a_plan_is_approved_by_the_head_frozen_then_drawn_and_anyone_can_re_run_
     assert len(rows) == 1 + len(d["targets"]) and rows[1][1] == seed
 
 
+def test_the_export_never_writes_a_formula(client, auth):
+    plan, _, d = drawn_plan(client, auth, client_id="plan-formula-1", seed='=HYPERLINK("http://x","y")')
+    workbook = client.get(f"/api/v1/inspection-plans/{plan['id']}/export.xlsx", headers=auth.headers("leader1"))
+    sheets = load_workbook(io.BytesIO(workbook.data))
+    cell = sheets["抽取记录"]["B2"]
+    assert cell.data_type == "s" and cell.value == "'" + d["seed"]
+
+
 def test_a_re_draw_needs_a_reason_keeps_the_old_draw_and_is_refused_once_work_started(app, client, auth):
     plan, _, first = drawn_plan(client, auth)
     pid = plan["id"]

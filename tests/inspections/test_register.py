@@ -121,6 +121,12 @@ def test_an_xlsx_register_with_other_headings_gb18030_csv_and_re_imports(client,
     assert updated["summary"]["updated"] == 1
     shop = ok(client.get(f"/api/v1/businesses/{shop['id']}", headers=auth.headers("admin")))
     assert shop["name"] == "官道村便民超市（改名）" and shop["annual_cap"] == 3  # a column not in the file is kept
+    slim = register_csv([["官道村便民超市", "92340621MA2UJUR13D", f"{INSIDE[0]:.6f}", f"{INSIDE[1]:.6f}"]],
+                        ["名称", "统一社会信用代码", "经度", "纬度"])
+    ok(upload(client, auth, slim), 201)
+    shop = ok(client.get(f"/api/v1/businesses/{shop['id']}", headers=auth.headers("admin")))
+    # columns the file lacks never clear or reset what the register holds
+    assert (shop["legal_rep"], shop["risk_grade"], shop["address"], shop["industry"]) == ("张三", "C", "官道村1号", "零售")
     refused = upload(client, auth, gbk, existing="reject")
     assert refused.status_code == 422 and "已有" in refused.get_json()["details"]["rows"][0]["problems"][0]["message"]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.services.inspections import draw, sampler
+from backend.services.inspections import draw, plans, sampler
 
 # cjerdonek/rivest-sampler-tests, tests.json: checked against Rivest's reference sampler.py (2011-11-14),
 # sampling 1..total with replacement.
@@ -66,6 +66,13 @@ def test_recusals_and_the_per_inspector_limit_hold():
     assert max(loads) <= 4 and sum(loads) == 30
     with pytest.raises(draw.DrawInfeasible):
         draw.run(pools(limit=3), "seed")  # 24 places for 30
+
+
+@pytest.mark.parametrize(("ratio", "size", "expected"), [(0.07, 100, 7), (0.55, 100, 55), (0.55, 180, 99),
+                                                          (0.1, 11, 2), (1, 5, 5), (0.3, 0, 0)])
+def test_a_ratio_draws_its_share_rounded_up_without_float_noise(ratio, size, expected):
+    assert plans.sample_size({"ratio": ratio}, size) == expected
+    assert plans.sample_size({"count": 8}, 5) == 5
 
 
 def test_an_independent_program_re_runs_the_draw(tmp_path):

@@ -15,7 +15,7 @@ from ...extensions.api import Blueprint, link, links, page_of
 from ...extensions.database import get_session
 from ...extensions.http_errors import localized
 from ...models import Business, Inspection, Scenario
-from ...policies.inspections import require_register_writer, scoped_businesses
+from ...policies.inspections import require_register_writer, scoped_businesses, scoped_inspections
 from ...services.core import audit
 from ...services.inspections import plans, register
 from .schemas import BusinessDetailSchema, BusinessQuerySchema, BusinessSchema, ImportReportSchema, RegisterImportSchema
@@ -103,8 +103,9 @@ def get_business(business_id):
     session = get_session()
     business = _with_counts([visible_business(business_id)])[0]
     history = []
-    for inspection in session.scalars(select(Inspection).where(Inspection.business_id == business.id)
-                                      .order_by(Inspection.id.desc())):
+    # only the inspections the caller may see (policies.inspections): the register is wider than the results
+    for inspection in session.scalars(scoped_inspections(select(Inspection).where(
+            Inspection.business_id == business.id), current_user()).order_by(Inspection.id.desc())):
         history.append({"id": inspection.id, "kind": inspection.kind, "status": inspection.status,
                         "due_on": inspection.due_on, "submitted_at": inspection.submitted_at,
                         "scenario": inspection.scenario_version.scenario.name,

@@ -155,11 +155,13 @@ def submit(data, inspection_id):
     client id answers the stored submission."""
     session, user = get_session(), current_user()
     inspection = visible_inspection(inspection_id, for_update=True)
+    signed_at = onsite.signing_time(inspection, data["signed_at"])
     if data["results"] and inspection.status != "submitted":
-        onsite.save_results(session, inspection, user, _item_results(data["results"]))
+        onsite.save_results(session, inspection, user, _item_results(data["results"]),
+                            base_day=signed_at.astimezone(onsite.SHANGHAI).date())
     onsite.submit(session, inspection, user, client_id=data["client_id"], signature=data["signature"],
                   signer_name=data["signer_name"], refused_to_sign=data["refused_to_sign"],
-                  refusal_note=data["refusal_note"], client_addr=client_addr())
+                  refusal_note=data["refusal_note"], client_addr=client_addr(), at=signed_at)
     session.commit()
     return _detail(inspection)
 

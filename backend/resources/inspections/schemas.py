@@ -130,6 +130,9 @@ class SubmitSchema(Schema):
     signature = ma.fields.Nested(SignatureSchema, load_default=None, allow_none=True,
                                  metadata={"description": "the representative's strokes with their times"})
     signer_name = ma.fields.Str(load_default="", validate=ma.validate.Length(max=64))
+    signed_at = ma.fields.AwareDateTime(load_default=None, metadata={
+        "description": "when the representative signed on the phone (offline: sent later); dates the record, the "
+                       "notice and the default deadlines; default now"})
     refused_to_sign = ma.fields.Bool(load_default=False)
     refusal_note = ma.fields.Str(load_default="", validate=ma.validate.Length(max=500))
 

@@ -3,6 +3,7 @@ page a business opens by scanning the team's code (亮码检查) to see who is i
 rate the visit. Not part of /api/v1 (its own plain blueprint; the PWA's service worker leaves /public alone)."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 import orjson
@@ -142,11 +143,13 @@ def rate_inspection(code: str) -> Response:
     """The business's rating, from the page's form or as JSON {score 1-5, comment}; once."""
     inspection = _by_code(code)
     data = request.get_json(silent=True) if request.is_json else request.form
+    if not isinstance(data, Mapping):
+        data = {}
     try:
-        score = int((data or {}).get("score", ""))
-    except ValueError:
+        score = int(data.get("score", ""))
+    except (TypeError, ValueError):
         score = 0
-    comment = str((data or {}).get("comment", ""))[:500].replace("\x00", "")
+    comment = str(data.get("comment") or "")[:500].replace("\x00", "")
     if not 1 <= score <= 5:
         return _json_error("rating_score", "评分应为 1 到 5 星", 400)
     from ...errors import Conflict

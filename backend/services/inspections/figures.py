@@ -4,7 +4,7 @@ stood in for; also failure rates per item and scenario, and re-inspections done 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -52,7 +52,7 @@ def year_figures(session: Session, year: int) -> dict:
         s["failed"] += inspection_id in failed_inspections
     due = session.execute(select(Inspection.due_on, Inspection.submitted_at, Inspection.status).where(
         Inspection.kind == "reinspection", Inspection.status != "cancelled",
-        Inspection.due_on >= start.date(), Inspection.due_on < end.date())).all()
+        Inspection.due_on >= date(year, 1, 1), Inspection.due_on < date(year + 1, 1, 1))).all()
     today = datetime.now(SHANGHAI).date()
     due_now = [d for d in due if d[0] <= today or d[2] == "submitted"]
     on_time = [d for d in due_now if d[1] is not None and d[1].astimezone(SHANGHAI).date() <= d[0]]

@@ -76,8 +76,16 @@ class ItemResult:
     rectify_by: date | None = None
 
 
-def save_results(session: Session, inspection: Inspection, user: User, results: list[ItemResult]) -> None:
-    """The draft: each item's result replaced by the latest the team sent."""
+def signing_time(inspection: Inspection, at: datetime | None) -> datetime:
+    """The phone's time of signing, never in the future nor before the check-in (or the draw)."""
+    now = datetime.now(UTC)
+    return max(min(at or now, now), inspection.checked_in_at or inspection.created_at)
+
+
+def save_results(session: Session, inspection: Inspection, user: User, results: list[ItemResult],
+                 base_day: date | None = None) -> None:
+    """The draft: each item's result replaced by the latest the team sent. Default deadlines run from `base_day`
+    (the day of signing, for a submission sent later), else today."""
     require_on_team(inspection, user)
     require_open(inspection)
     items = {i["code"]: i for i in inspection.scenario_version.items}
@@ -91,9 +99,10 @@ def save_results(session: Session, inspection: Inspection, user: User, results: 
             if ids else []
         rectify_by = None
         if r.result == "fail":
-            rectify_by = r.rectify_by or today() + timedelta(days=int(items[r.item_code].get("rectify_days") or 15))
-            if rectify_by < today():
+            if r.rectify_by is not None and r.rectify_by < today():
                 raise InvalidInput("inspection_deadline_past", item=r.item_code)
+            rectify_by = r.rectify_by or (base_day or today()) + timedelta(
+                days=int(items[r.item_code].get("rectify_days") or 15))
         row = stored.get(r.item_code)
         if row is None:
             row = InspectionResult(item_code=r.item_code, result=r.result)
@@ -122,7 +131,8 @@ def _check_signature(signature: dict | None, refused: bool) -> None:
 
 
 def submit(session: Session, inspection: Inspection, user: User, *, client_id: str, signature: dict | None,
-           signer_name: str, refused_to_sign: bool, refusal_note: str, client_addr: str | None) -> bool:
+           signer_name: str, refused_to_sign: bool, refusal_note: str, client_addr: str | None,
+           at: datetime | None = None) -> bool:
     """True when this call submitted it; False for a retry of the same submission."""
     require_on_team(inspection, user)
     if inspection.status == "submitted":
@@ -146,7 +156,7 @@ def submit(session: Session, inspection: Inspection, user: User, *, client_id: s
     _check_signature(signature, refused_to_sign)
     if refused_to_sign and not refusal_note.strip():
         raise InvalidInput("inspection_refusal_note")
-    now = datetime.now(UTC)
+    now = at or datetime.now(UTC)  # the signing time: the record, the notice's date and number follow it
     kept = dict(signature or {})
     if kept.get("started_at") is not None:
         kept["started_at"] = kept["started_at"].isoformat()

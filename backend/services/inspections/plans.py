@@ -85,6 +85,13 @@ def cap_refusal(businesses: list[Business], year: int) -> Conflict:
                                              "annual_cap": b.annual_cap} for b in businesses]})
 
 
+def sample_size(rule: dict, size: int) -> int:
+    """A stratum's sample: a count, or a ratio rounded up (after rounding off float noise: 0.07 × 100 is
+    7.000000000000001 and must draw 7, not 8); never more than the stratum holds."""
+    wanted = rule["count"] if "count" in rule else math.ceil(round(rule["ratio"] * size, 9))
+    return min(wanted, size)
+
+
 def build_pools(session: Session, plan: InspectionPlan, now: datetime) -> dict:
     businesses = _targets(session, plan)
     over = _over_cap(session, plan, businesses)
@@ -99,9 +106,7 @@ def build_pools(session: Session, plan: InspectionPlan, now: datetime) -> dict:
     else:
         for grade in sorted(plan.sample):
             listed = [b for b in eligible if b.risk_grade == grade]
-            rule = plan.sample[grade]
-            wanted = rule["count"] if "count" in rule else math.ceil(rule["ratio"] * len(listed))
-            strata.append({"grade": grade, "size": len(listed), "sample": min(wanted, len(listed)),
+            strata.append({"grade": grade, "size": len(listed), "sample": sample_size(plan.sample[grade], len(listed)),
                            "targets": [_target(b) for b in listed]})
     if not sum(s["sample"] for s in strata):
         raise Conflict("plan_no_targets")

@@ -223,8 +223,9 @@ def import_register(session: Session, raw: bytes, filename: str, *, crs: str = "
     result = ImportReport(reports)
     if result.count("rejected"):
         return result
-    new = [{"annual_cap": DEFAULT_ANNUAL_CAP, "scenario_code": None, **v}
-           for r, v in zip(reports, values) if r.outcome == "created"]
+    defaults = {"annual_cap": DEFAULT_ANNUAL_CAP, "scenario_code": None, "risk_grade": "B", "legal_rep": "",
+                "phone": "", "address": "", "industry": ""}
+    new = [{**defaults, **v} for r, v in zip(reports, values) if r.outcome == "created"]
     keys = sorted({k for v in new for k in v})
     new = [{k: v.get(k) for k in keys} for v in new]  # the same columns in every row: one executemany
     changed = [{**v, "b_id": known[v["credit_code"]]} for r, v in zip(reports, values) if r.outcome == "updated"]
@@ -256,7 +257,9 @@ def _check_row(n: int, row: list[Any], index: dict[str, int], default_crs: str,
         report.reject("name", Text("名称超过 200 字", "The name is longer than 200 characters"))
     value["name"] = name[:200]
     for key, limit in (("legal_rep", 64), ("phone", 32), ("address", 200), ("industry", 64)):
-        value[key] = _cell(row, index, key)[:limit]
+        text = _cell(row, index, key)[:limit]
+        if text:  # an empty cell or a missing column never clears what the register holds
+            value[key] = text
     crs_text = _cell(row, index, "crs").lower() or default_crs
     crs = CRS_NAMES.get(crs_text)
     if crs is None:
@@ -273,10 +276,11 @@ def _check_row(n: int, row: list[Any], index: dict[str, int], default_crs: str,
             value["lon"], value["lat"] = to_wgs84(lon, lat, crs or "wgs84")
         except ValueError:
             report.reject("lon", Text("经纬度不是有效的数字", "The position is not a valid number"))
-    grade = _cell(row, index, "risk_grade").upper().removesuffix("类").removesuffix("级") or "B"
-    if grade not in RISK_GRADES:
+    grade = _cell(row, index, "risk_grade").upper().removesuffix("类").removesuffix("级")
+    if grade and grade not in RISK_GRADES:
         report.reject("risk_grade", Text("信用风险等级应为 A、B、C、D、E 之一", "The risk grade is one of A–E"))
-    value["risk_grade"] = grade
+    elif grade:
+        value["risk_grade"] = grade
     cap_text = _cell(row, index, "annual_cap")
     if cap_text:
         if not cap_text.isdigit() or int(cap_text) > 52:

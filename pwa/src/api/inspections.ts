@@ -105,6 +105,7 @@ export interface SubmitBody {
   results: ResultBody[]
   signature: Signature | null
   signer_name: string
+  signed_at: string
   refused_to_sign: boolean
   refusal_note: string
 }

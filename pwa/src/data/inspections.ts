@@ -146,6 +146,7 @@ export async function queueSubmit(userId: number, draft: InspectionDraft, itemCo
                                         note: plain.items[code].note.trim(), evidence_client_ids: plain.items[code].photos })),
     signature: plain.refusedToSign ? null : plain.signature,
     signer_name: plain.signerName.trim(),
+    signed_at: new Date().toISOString(), // an offline submission is dated when it was signed, not when it arrives
     refused_to_sign: plain.refusedToSign,
     refusal_note: plain.refusalNote.trim(),
   }
@@ -160,6 +161,19 @@ export async function queueSubmit(userId: number, draft: InspectionDraft, itemCo
       return clientId
     }),
   )
+}
+
+/**
+ * A submission queued here that is no longer in the outbox and not on the server was given up (放弃 on 我的, after
+ * the server refused it): the draft opens for changes again, so the officer can correct it and submit anew.
+ */
+export async function reopenIfDiscarded(userId: number, draft: InspectionDraft, serverSubmitted: boolean): Promise<boolean> {
+  if (!draft.submitted || serverSubmitted) return false
+  const queued = await attempt(() => db.outbox.where('clientId').equals(`${draft.submitted!.clientId}`).count())
+  if (!queued.ok || queued.value > 0) return false
+  draft.submitted = null
+  await saveDraft(userId, draft)
+  return true
 }
 
 registerSender(
