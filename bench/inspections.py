@@ -272,7 +272,7 @@ def run(kind: str, database_url: str, businesses: int, inspectors: int, seed: in
     with app.app_context():
         from backend.models import Inspection
         inspection = get_session().get(Inspection, inspection_id)
-        html = notice._env().get_template("notice.html").render(
+        html = notice.templates().get_template("notice.html").render(
             css=(notice.TEMPLATES / "base.css").read_text(encoding="utf-8"), **notice.context(get_session(), inspection))
         t0 = time.perf_counter()
         full = HTML(string=html).write_pdf(full_fonts=True)

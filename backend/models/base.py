@@ -19,6 +19,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def one_of(column: str, values: tuple[str, ...]) -> str:
+    """A CHECK constraint's SQL: the column holds one of the values."""
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
 class UTCDateTime(TypeDecorator):
     """Aware UTC datetimes in and out, on SQLite (naive storage) and PostgreSQL (timestamptz) alike."""
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, utcnow
+from .base import Base, one_of, utcnow
 
 CASE_SOURCES = ("patrol", "supervisor", "hotline", "inspection", "open311")
 CASE_STATUSES = ("reported", "accepted", "rejected", "dispatched", "whistled", "acknowledged", "handled",
@@ -19,15 +19,11 @@ CLOCKS = ("natural", "working")
 EVIDENCE_STAGES = ("before", "after", "verify")
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
-
 class CaseCategory(Base):
     """A kind of matter, with who handles it by default and its tiered time limits (minutes on its clock)."""
 
     __tablename__ = "case_categories"
-    __table_args__ = (CheckConstraint(_in("clock", CLOCKS), name="clock"),)
+    __table_args__ = (CheckConstraint(one_of("clock", CLOCKS), name="clock"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
@@ -48,7 +44,7 @@ class WhistleMatter(Base):
     """An entry of the whistle list (吹哨事项清单): the department that must report in, and by when."""
 
     __tablename__ = "whistle_matters"
-    __table_args__ = (CheckConstraint(_in("clock", CLOCKS), name="clock"),)
+    __table_args__ = (CheckConstraint(one_of("clock", CLOCKS), name="clock"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
@@ -76,8 +72,8 @@ class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (
         UniqueConstraint("reported_by_id", "client_id"),  # a retried report returns this row
-        CheckConstraint(_in("status", CASE_STATUSES), name="status"),
-        CheckConstraint(_in("source", CASE_SOURCES), name="source"),
+        CheckConstraint(one_of("status", CASE_STATUSES), name="status"),
+        CheckConstraint(one_of("source", CASE_SOURCES), name="source"),
         Index("ix_cases_open_near", "category_id", "open", "lon", "lat"),  # the duplicate lookup
         Index("ix_cases_status_reported", "status", "reported_at"),
     )
@@ -141,7 +137,7 @@ class CaseAction(Base):
 
     __tablename__ = "case_actions"
     __table_args__ = (
-        CheckConstraint(_in("action", CASE_ACTIONS), name="action"),
+        CheckConstraint(one_of("action", CASE_ACTIONS), name="action"),
         UniqueConstraint("actor_id", "client_id"),  # a retried action is answered, never applied twice
     )
 
@@ -166,7 +162,7 @@ class CaseAction(Base):
 class CaseEvidence(Base):
     __tablename__ = "case_evidence"
     __table_args__ = (UniqueConstraint("case_id", "evidence_id"),
-                      CheckConstraint(_in("stage", EVIDENCE_STAGES), name="stage"))
+                      CheckConstraint(one_of("stage", EVIDENCE_STAGES), name="stage"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)

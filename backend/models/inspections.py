@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, utcnow
+from .base import Base, one_of, utcnow
 
 RISK_GRADES = ("A", "B", "C", "D", "E")  # A: lowest credit risk (互联网+监管 企业信用风险分类)
 ITEM_STATUSES = ("draft", "published", "retired")
@@ -19,16 +19,12 @@ RESULTS = ("pass", "fail", "na")  # 合格 / 不合格 / 不涉及
 RECUSAL_KINDS = ("previous_inspector", "declared_conflict", "own_area")
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
-
 class Business(Base):
     """An entry of the register (检查对象名录库), placed in grid, village, zone and town from its position."""
 
     __tablename__ = "businesses"
     __table_args__ = (
-        CheckConstraint(_in("risk_grade", RISK_GRADES), name="risk_grade"),
+        CheckConstraint(one_of("risk_grade", RISK_GRADES), name="risk_grade"),
         CheckConstraint("annual_cap >= 0", name="annual_cap"),
         Index("ix_businesses_filter", "town_id", "risk_grade", "industry"),
     )
@@ -59,7 +55,7 @@ class InspectionItem(Base):
     """A 检查事项 owned by a department, with its legal basis and check method; only published items are checked."""
 
     __tablename__ = "inspection_items"
-    __table_args__ = (CheckConstraint(_in("status", ITEM_STATUSES), name="status"),)
+    __table_args__ = (CheckConstraint(one_of("status", ITEM_STATUSES), name="status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
@@ -113,7 +109,7 @@ class RecusalRule(Base):
     """A recusal rule (回避规则) applied at the draw: kind and parameters are data."""
 
     __tablename__ = "recusal_rules"
-    __table_args__ = (CheckConstraint(_in("kind", RECUSAL_KINDS), name="kind"),)
+    __table_args__ = (CheckConstraint(one_of("kind", RECUSAL_KINDS), name="kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
@@ -140,8 +136,8 @@ class InspectorConflict(Base):
 class InspectionPlan(Base):
     __tablename__ = "inspection_plans"
     __table_args__ = (
-        CheckConstraint(_in("kind", PLAN_KINDS), name="kind"),
-        CheckConstraint(_in("status", PLAN_STATUSES), name="status"),
+        CheckConstraint(one_of("kind", PLAN_KINDS), name="kind"),
+        CheckConstraint(one_of("status", PLAN_STATUSES), name="status"),
         CheckConstraint("inspectors_per_target >= 2", name="two_inspectors"),
         UniqueConstraint("created_by_id", "client_id"),
     )
@@ -204,8 +200,8 @@ class Draw(Base):
 class Inspection(Base):
     __tablename__ = "inspections"
     __table_args__ = (
-        CheckConstraint(_in("kind", INSPECTION_KINDS), name="kind"),
-        CheckConstraint(_in("status", INSPECTION_STATUSES), name="status"),
+        CheckConstraint(one_of("kind", INSPECTION_KINDS), name="kind"),
+        CheckConstraint(one_of("status", INSPECTION_STATUSES), name="status"),
         Index("ix_inspections_business_due", "business_id", "due_on"),
     )
 
@@ -259,7 +255,7 @@ class InspectionInspector(Base):
 class InspectionResult(Base):
     __tablename__ = "inspection_results"
     __table_args__ = (
-        CheckConstraint(_in("result", RESULTS), name="result"),
+        CheckConstraint(one_of("result", RESULTS), name="result"),
         UniqueConstraint("inspection_id", "item_code"),
     )
 

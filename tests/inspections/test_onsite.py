@@ -168,6 +168,18 @@ def test_the_business_scans_the_code_sees_who_and_what_and_rates_once(app, clien
     assert any(i["public_code"] is None for i in listed)  # ... but the code only where it is on the team
 
 
+def test_a_refusal_to_sign_is_recorded_and_told_in_the_notice(app, client, auth):
+    detail, _, headers = start(app, client, auth)
+    iid, b = detail["id"], detail["business"]
+    ok(client.post(f"/api/v1/inspections/{iid}/check-in", headers=headers, json={"lon": b["lon"], "lat": b["lat"]}))
+    done = ok(client.post(f"/api/v1/inspections/{iid}/submit", headers=headers, json={
+        "client_id": "submit-refused-1", "refused_to_sign": True, "refusal_note": "负责人拒绝签字，两名检查人员见证",
+        "results": [{"item_code": i["code"], "result": "pass"} for i in detail["items"]]}))
+    assert done["status"] == "submitted" and done["signature"]["refused"] is True
+    text = re.sub(r"\s+", "", pdf_text(client.get(f"/api/v1/inspections/{iid}/notice.pdf", headers=headers).data)[0])
+    assert "当事人拒绝签字（负责人拒绝签字，两名检查人员见证）" in text and "未发现问题" in text
+
+
 def test_an_offline_visit_is_dated_when_it_was_signed_and_its_deadlines_run_from_then(app, client, auth, photo):
     from datetime import UTC, datetime, timedelta
     detail, username, headers = start(app, client, auth)

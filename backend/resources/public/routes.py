@@ -15,7 +15,7 @@ from ...models import Department, Draw, Inspection, InspectionPlan, User
 from ...services.inspections import inspectors as pool_rules
 from ...services.inspections import onsite
 from ...services.inspections.draw import ALGORITHM
-from ...services.inspections.notice import TEMPLATES, _env
+from ...services.inspections.notice import TEMPLATES, templates
 
 blp = Blueprint("public", __name__, url_prefix="/public")
 STATUS_TEXT = {"assigned": "待检查", "in_progress": "检查中", "submitted": "已完成", "cancelled": "已取消"}
@@ -92,7 +92,7 @@ def draw_page(draw_id: int) -> Response:
     targets = [{"name": names.get(t["business_id"], ""), "credit_code": t["credit_code"], "grade": t["grade"],
                 "inspectors": [people.get(i, {"name": str(i), "unit": "", "certificate_no": ""})
                                for i in t["inspector_ids"]]} for t in record.result["targets"]]
-    body = _env().get_template("public_draw.html").render(
+    body = templates().get_template("public_draw.html").render(
         css=_css(), id=record.id, plan=pools.get("plan", {}), frozen_at=_local(pools.get("frozen_at")),
         pools_sha256=record.pools_sha256, seed=record.seed, seed_source=record.seed_source,
         drawn_at=record.drawn_at.astimezone(onsite.SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"),
@@ -123,7 +123,7 @@ def _public(inspection: Inspection) -> dict:
 def _body_of(inspection: Inspection) -> str:
     plan = get_session().get(InspectionPlan, inspection.plan_id) if inspection.plan_id else None
     view = _public(inspection)
-    return _env().get_template("public_inspection.html").render(
+    return templates().get_template("public_inspection.html").render(
         css=_css(), v=view, code=inspection.public_code, status_text=STATUS_TEXT[inspection.status],
         enforcing_body=plan.enforcing_body if plan else "乡镇综合行政执法队")
 

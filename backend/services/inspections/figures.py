@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...models import Inspection, InspectionResult, Scenario, ScenarioVersion
+from .onsite import SHANGHAI
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def _ratio(a: int, b: int) -> float | None:

@@ -8,7 +8,6 @@ from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import func, select
@@ -17,23 +16,21 @@ from sqlalchemy.orm import Session
 from ...errors import Conflict
 from ...models import Department, Evidence, Inspection, InspectionPlan, User
 from . import inspectors as pool_rules
+from .onsite import SHANGHAI
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # eight INFO lines a PDF otherwise
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 RESULT_NAMES = {"pass": "合格", "fail": "不合格", "na": "不涉及"}
 
 
 @cache
-def _env() -> Environment:
+def templates() -> Environment:
+    """The inspection templates (notices, records, the public pages)."""
     return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
 
 
 def _day(moment: datetime | None) -> str:
-    if moment is None:
-        return ""
-    local = moment.astimezone(SHANGHAI)
-    return f"{local.year}年{local.month}月{local.day}日"
+    return _day_of(moment.astimezone(SHANGHAI).date()) if moment else ""
 
 
 def _minute(moment: datetime | None) -> str:
@@ -136,6 +133,6 @@ def render(session: Session, inspection: Inspection, which: str = "notice") -> b
 
     ImageFile.LOAD_TRUNCATED_IMAGES = False  # WeasyPrint's import turns it on for the whole process: evidence refuses truncated photos
 
-    html = _env().get_template(f"{which}.html").render(css=(TEMPLATES / "base.css").read_text(encoding="utf-8"),
+    html = templates().get_template(f"{which}.html").render(css=(TEMPLATES / "base.css").read_text(encoding="utf-8"),
                                                        **context(session, inspection))
     return HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
